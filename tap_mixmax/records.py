@@ -1,0 +1,151 @@
+"""Record shaping: one RFC 3339 form for every timestamp, and nothing silently dropped.
+
+Mixmax mixes epoch-ms numbers and ISO strings, sometimes within one field
+(mixmax-api.md 1.7). Every `format: date-time` property, at any depth, is converted
+to `YYYY-MM-DDTHH:MM:SS.mmmZ`: fixed width and UTC, so strings sort chronologically
+and bookmarks compare correctly. Top-level fields the schema does not know are kept
+in the `_extra` object column instead of being dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+EXTRA_FIELD = "_extra"
+EXTRA_FIELD_SCHEMA: dict[str, Any] = {
+    "type": ["object", "null"],
+    "description": "Top-level fields the API returned that this schema does not know yet.",
+}
+# A number at or above this is epoch milliseconds (10^11 s would be the year 5138).
+EPOCH_MS_THRESHOLD = 10**11
+ARRAY_ITEMS = "[]"
+_UTC = dt.timezone.utc
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+
+Path = tuple[str, ...]
+
+
+class TimestampError(ValueError):
+    """A value that cannot be read as a timestamp."""
+
+
+def format_utc(moment: dt.datetime) -> str:
+    """RFC 3339 in UTC with milliseconds and `Z`."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_UTC)
+    moment = moment.astimezone(_UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+def to_datetime(value: Any) -> dt.datetime:
+    """Read epoch ms, epoch seconds or an ISO-8601 string."""
+    if isinstance(value, bool):
+        raise TimestampError(f"not a timestamp: {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if abs(value) >= EPOCH_MS_THRESHOLD else value
+        try:
+            return _EPOCH + dt.timedelta(seconds=seconds)
+        except OverflowError as exc:
+            raise TimestampError(f"timestamp out of range: {value!r}") from exc
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return to_datetime(float(text))
+        except ValueError:
+            pass
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise TimestampError(f"not a timestamp: {value!r}") from exc
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=_UTC)
+    raise TimestampError(f"not a timestamp: {value!r}")
+
+
+def normalize_timestamp(value: Any) -> str | None:
+    """The emitted form of any timestamp value; None stays None."""
+    if value is None:
+        return None
+    return format_utc(to_datetime(value))
+
+
+def _has_type(schema: Mapping[str, Any], name: str) -> bool:
+    declared = schema.get("type")
+    return declared == name or (isinstance(declared, list) and name in declared)
+
+
+def datetime_paths(schema: Mapping[str, Any], prefix: Path = ()) -> list[Path]:
+    """Every path to a `format: date-time` property; `[]` steps into array items."""
+    paths: list[Path] = []
+    for name, prop in schema.get("properties", {}).items():
+        path = (*prefix, name)
+        if prop.get("format") == "date-time":
+            paths.append(path)
+        if _has_type(prop, "object"):
+            paths.extend(datetime_paths(prop, path))
+        items = prop.get("items")
+        if _has_type(prop, "array") and isinstance(items, Mapping):
+            if items.get("format") == "date-time":
+                paths.append((*path, ARRAY_ITEMS))
+            paths.extend(datetime_paths(items, (*path, ARRAY_ITEMS)))
+    return paths
+
+
+def _containers(node: Any, path: Path) -> Iterator[tuple[Any, str | int]]:
+    """Yield (container, key) for every value found at `path` below `node`."""
+    head, rest = path[0], path[1:]
+    if head == ARRAY_ITEMS:
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                if rest:
+                    yield from _containers(item, rest)
+                else:
+                    yield node, index
+        return
+    if not isinstance(node, dict) or head not in node:
+        return
+    if rest:
+        yield from _containers(node[head], rest)
+    else:
+        yield node, head
+
+
+class RecordShaper:
+    """Applies a stream schema's conventions to raw API rows, in place."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        paths = datetime_paths(schema)
+        self._top_level = [path[0] for path in paths if len(path) == 1]
+        self._nested = [path for path in paths if len(path) > 1]
+        self.known = frozenset(schema.get("properties", {}))
+        self.unknown_seen: set[str] = set()
+
+    def shape(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Normalise timestamps and move unknown top-level fields into `_extra`."""
+        invalid: dict[str, Any] = {}
+        for name in self._top_level:
+            value = record.get(name)
+            if value is not None:
+                try:
+                    record[name] = normalize_timestamp(value)
+                except TimestampError:
+                    invalid[name] = value
+                    record[name] = None
+        for path in self._nested:
+            for container, key in _containers(record, path):
+                value = container[key]
+                if value is not None:
+                    try:
+                        container[key] = normalize_timestamp(value)
+                    except TimestampError:
+                        invalid[".".join(path)] = value
+                        container[key] = None
+        unknown = record.keys() - self.known
+        extra = {name: record.pop(name) for name in unknown}
+        extra.update(invalid)
+        self.unknown_seen.update(unknown)
+        record[EXTRA_FIELD] = extra or None
+        return record

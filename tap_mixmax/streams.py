@@ -1,0 +1,313 @@
+"""Mixmax streams: what to read and how to key it. The base classes do the work."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import typing as t
+
+from tap_mixmax.client import ChildStream, MixmaxStream, OffsetChildStream
+from tap_mixmax.records import to_datetime
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context, Record
+
+# mixmax-api.md section 6: the search string of /livefeed goes in `q`, and
+# /livefeed/events takes the message in `messageId`.
+LIVEFEED_QUERY_PARAM = "q"
+LIVEFEED_EVENTS_MESSAGE_PARAM = "messageId"
+# `sent:` works in whole days in a timezone we cannot know; pad the window by one.
+LIVEFEED_DAY_PADDING = 1
+LIVEFEED_DATE_FORMAT = "%m/%d/%Y"
+
+
+class UsersStream(MixmaxStream):
+    """The token's own user: also the connection check, so a 403 here is fatal."""
+
+    name = "users"
+    path = "/users/me"
+    primary_keys = ("_id",)
+    records_key = None
+    optional_endpoint = False
+
+
+class SequencesStream(MixmaxStream):
+    """Full table: edits move no sortable field (`updatedAt` tracks recipients only)."""
+
+    name = "sequences"
+    path = "/sequences"
+    primary_keys = ("_id",)
+
+    def get_child_context(self, record: Record, context: Context | None) -> Context:
+        return {"sequenceId": record["_id"]}
+
+
+class SequenceRecipientsStream(OffsetChildStream):
+    """Every activated recipient of every sequence; drafts are never returned."""
+
+    name = "sequence_recipients"
+    path = "/sequences/{sequenceId}/recipients"
+    primary_keys = ("_id",)
+    parent_stream_type = SequencesStream
+    extra_params: t.ClassVar[dict[str, t.Any]] = {"includeVariables": "true"}
+
+
+class MessagesStream(MixmaxStream):
+    """Incremental on `created`; the lookback re-reads drafts that were sent later."""
+
+    name = "messages"
+    path = "/messages"
+    primary_keys = ("_id",)
+    replication_key = "created"
+    is_sorted = False
+    lookback_setting = "lookback_days"
+
+
+class SnippetsStream(MixmaxStream):
+    """Full table: edits move `savedAt`, which is not the sort."""
+
+    name = "snippets"
+    path = "/snippets"
+    primary_keys = ("_id",)
+
+
+class PollsStream(MixmaxStream):
+    """Incremental on `created`; the lookback catches votes that arrive later."""
+
+    name = "polls"
+    path = "/polls"
+    primary_keys = ("_id",)
+    replication_key = "created"
+    is_sorted = False
+    lookback_setting = "lookback_days"
+
+
+class UnsubscribesStream(MixmaxStream):
+    """Incremental on `createdAt`: an unsubscribe never changes."""
+
+    name = "unsubscribes"
+    path = "/unsubscribes"
+    primary_keys = ("_id",)
+    replication_key = "createdAt"
+    is_sorted = False
+
+
+class LivefeedStream(MixmaxStream):
+    """Sent messages with their activity, re-read for `livefeed_activity_days`."""
+
+    name = "livefeed"
+    path = "/livefeed"
+    primary_keys = ("_id",)
+    replication_key = "sent"
+    is_sorted = False
+    lookback_setting = "livefeed_activity_days"
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        self._last_sync_bookmark = self.get_starting_replication_key_value(context)
+        yield from super().get_records(context)
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        terms = ["from:everyone"]
+        if self._cutoff:
+            padding = dt.timedelta(days=LIVEFEED_DAY_PADDING)
+            first = to_datetime(self._cutoff).date() - padding
+            last = dt.datetime.now(dt.timezone.utc).date() + padding
+            terms.append(f"sent:{first:{LIVEFEED_DATE_FORMAT}}-{last:{LIVEFEED_DATE_FORMAT}}")
+        params = super().get_url_params(context, next_page_token)
+        params[LIVEFEED_QUERY_PARAM] = " ".join(terms)
+        return params
+
+    def generate_child_contexts(
+        self, record: Record, context: Context | None
+    ) -> t.Iterable[Context | None]:
+        if self.has_new_activity(record):
+            yield {"messageId": record.get("messageId") or record["_id"]}
+
+    def has_new_activity(self, record: Record) -> bool:
+        """Events can only be new if the row's last event is at or after the last sync.
+
+        Every event after the previous sync is newer than that sync's bookmark (the
+        newest `sent` it saw), so older activity was already read. A row without the
+        `lastEventAt` field at all is always read: we cannot tell.
+        """
+        if "lastEventAt" not in record:
+            return True
+        last_event = record["lastEventAt"]
+        if last_event is None:
+            return False
+        return self._last_sync_bookmark is None or last_event >= self._last_sync_bookmark
+
+
+class LivefeedEventsStream(ChildStream):
+    """Opens, clicks, replies... of each live-feed message (Mixmax keeps 200 per message)."""
+
+    name = "livefeed_events"
+    path = "/livefeed/events"
+    primary_keys = ("_id",)
+    parent_stream_type = LivefeedStream
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        params = super().get_url_params(context, next_page_token)
+        params[LIVEFEED_EVENTS_MESSAGE_PARAM] = (context or {})["messageId"]
+        return params
+
+
+class TeamsStream(MixmaxStream):
+    name = "teams"
+    path = "/teams"
+    primary_keys = ("_id",)
+
+    def get_child_context(self, record: Record, context: Context | None) -> Context:
+        return {"teamId": record["_id"]}
+
+
+class TeamMembersStream(ChildStream):
+    name = "team_members"
+    path = "/teams/{teamId}/members"
+    primary_keys = ("teamId", "memberId")
+    parent_stream_type = TeamsStream
+
+
+class RulesStream(MixmaxStream):
+    """Asks for `expand=actions`, so rule actions cost no request of their own."""
+
+    name = "rules"
+    path = "/rules"
+    primary_keys = ("_id",)
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Actions of the rule being emitted, handed to rule_actions right after it.
+        self.embedded_actions: dict[str, list[dict[str, t.Any]]] = {}
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        return {**super().get_url_params(context, next_page_token), "expand": "actions"}
+
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        actions = row.pop("actions", None)
+        if isinstance(actions, list):
+            self.embedded_actions[row["_id"]] = actions
+        raw = row.get("filter")
+        try:
+            row["filterObject"] = json.loads(raw) if isinstance(raw, str) else None
+        except ValueError:
+            row["filterObject"] = None
+        return super().post_process(row, context)
+
+    def get_child_context(self, record: Record, context: Context | None) -> Context:
+        return {"ruleId": record["_id"]}
+
+
+class RuleActionsStream(ChildStream):
+    """Uses the actions embedded by `expand=actions`; asks per rule only if absent."""
+
+    name = "rule_actions"
+    path = "/rules/{ruleId}/actions"
+    primary_keys = ("_id",)
+    parent_stream_type = RulesStream
+
+    def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        rules = t.cast(RulesStream, self._tap.streams[RulesStream.name])
+        embedded = rules.embedded_actions.pop((context or {}).get("ruleId", ""), None)
+        if embedded is not None:
+            return embedded
+        return super().request_records(context)
+
+
+class SnippetTagsStream(MixmaxStream):
+    name = "snippet_tags"
+    path = "/snippettags"
+    primary_keys = ("_id",)
+
+
+class SequenceFoldersStream(MixmaxStream):
+    name = "sequence_folders"
+    path = "/sequencefolders"
+    primary_keys = ("_id",)
+
+
+class CodeSnippetsStream(MixmaxStream):
+    name = "code_snippets"
+    path = "/codesnippets"
+    primary_keys = ("_id",)
+
+
+class MeetingTypesStream(MixmaxStream):
+    name = "meeting_types"
+    path = "/meetingtypes"
+    primary_keys = ("_id",)
+
+
+class MeetingInvitesStream(MixmaxStream):
+    name = "meeting_invites"
+    path = "/meetinginvites"
+    primary_keys = ("_id",)
+
+
+class InsightsReportsStream(MixmaxStream):
+    name = "insights_reports"
+    path = "/insightsreports"
+    primary_keys = ("_id",)
+
+
+class QAStream(MixmaxStream):
+    name = "qa"
+    path = "/qa"
+    primary_keys = ("_id",)
+
+
+class YesNoStream(MixmaxStream):
+    name = "yesno"
+    path = "/yesno"
+    primary_keys = ("_id",)
+
+
+class FileRequestsStream(MixmaxStream):
+    name = "file_requests"
+    path = "/filerequests"
+    primary_keys = ("_id",)
+
+
+class UserPreferencesStream(MixmaxStream):
+    name = "user_preferences"
+    path = "/userpreferences/me"
+    primary_keys = ("_id",)
+    records_key = None
+
+
+class AppointmentLinksStream(MixmaxStream):
+    name = "appointment_links"
+    path = "/appointmentlinks/me"
+    primary_keys = ("userId",)
+    records_key = None
+
+
+CORE_STREAMS: tuple[type[MixmaxStream], ...] = (
+    UsersStream,
+    SequencesStream,
+    SequenceRecipientsStream,
+    MessagesStream,
+    SnippetsStream,
+    PollsStream,
+    UnsubscribesStream,
+    LivefeedStream,
+    LivefeedEventsStream,
+)
+REFERENCE_STREAMS: tuple[type[MixmaxStream], ...] = (
+    TeamsStream,
+    TeamMembersStream,
+    RulesStream,
+    RuleActionsStream,
+    SnippetTagsStream,
+    SequenceFoldersStream,
+    CodeSnippetsStream,
+    MeetingTypesStream,
+    MeetingInvitesStream,
+    InsightsReportsStream,
+    QAStream,
+    YesNoStream,
+    FileRequestsStream,
+    UserPreferencesStream,
+    AppointmentLinksStream,
+)
+STREAM_TYPES = CORE_STREAMS + REFERENCE_STREAMS

@@ -1,0 +1,189 @@
+"""tap-mixmax: configuration, the list of streams, and the command line."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import sys
+import typing as t
+from urllib.parse import urlparse
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_mixmax import errors, streams
+from tap_mixmax.client import (
+    DEFAULT_API_URL,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RETRY_BUDGET_SECONDS,
+    MAX_PAGE_SIZE,
+)
+from tap_mixmax.pacing import RequestPacer
+from tap_mixmax.records import TimestampError, to_datetime
+
+if t.TYPE_CHECKING:
+    from singer_sdk.streams import Stream
+
+MIXMAX_RATE_LIMIT_PER_MINUTE = 120  # mixmax-api.md 1.5
+LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+class TapMixmax(Tap):
+    """Singer tap for the Mixmax REST API."""
+
+    name = "tap-mixmax"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "api_token",
+            th.StringType,
+            required=True,
+            secret=True,
+            title="API token",
+            description="Mixmax API token (Settings > Integrations > API). Sent only in the "
+            "X-API-Token header.",
+        ),
+        th.Property(
+            "api_url",
+            th.StringType,
+            default=DEFAULT_API_URL,
+            title="API URL",
+            description="Base URL of the Mixmax API. Must be https, except on a loopback "
+            "host (the bundled sandbox).",
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            title="Start date",
+            description="Nothing older is emitted for incremental streams; the live feed's "
+            "`sent:` window starts here on the first sync.",
+        ),
+        th.Property(
+            "lookback_days",
+            th.IntegerType,
+            default=7,
+            title="Lookback days",
+            description="How far before the bookmark messages and polls are re-read, to catch "
+            "drafts sent and votes cast after creation.",
+        ),
+        th.Property(
+            "livefeed_activity_days",
+            th.IntegerType,
+            default=30,
+            title="Live-feed activity days",
+            description="Live-feed rows sent this long before the bookmark are re-read on "
+            "every sync, because opens, clicks and replies keep arriving for weeks.",
+        ),
+        th.Property(
+            "page_size",
+            th.IntegerType,
+            default=MAX_PAGE_SIZE,
+            title="Page size",
+            description=f"Rows per request, 1 to {MAX_PAGE_SIZE} (Mixmax's maximum).",
+        ),
+        th.Property(
+            "request_timeout",
+            th.IntegerType,
+            default=DEFAULT_REQUEST_TIMEOUT,
+            title="Request timeout",
+            description="Seconds to wait for a response before retrying the request.",
+        ),
+        th.Property(
+            "user_agent",
+            th.StringType,
+            title="User agent",
+            description="User-Agent header to send (default `tap-mixmax/<version>`).",
+        ),
+        th.Property(
+            "max_requests_per_minute",
+            th.IntegerType,
+            default=MIXMAX_RATE_LIMIT_PER_MINUTE,
+            title="Max requests per minute",
+            description="Client-side pace. Lower it when other tools share the token's "
+            "limit of 120 requests per minute.",
+        ),
+        th.Property(
+            "retry_budget_seconds",
+            th.IntegerType,
+            default=DEFAULT_RETRY_BUDGET_SECONDS,
+            title="Retry budget (seconds)",
+            description="How long one request may keep retrying 429s, 5xx answers and network "
+            "failures before the sync fails.",
+        ),
+    ).to_dict()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        try:
+            super().__init__(*args, **kwargs)
+        except ConfigValidationError as exc:
+            details = "; ".join(exc.errors) if exc.errors else str(exc)
+            raise errors.ConfigError(f"invalid config: {details}") from None
+        if kwargs.get("validate_config", True):
+            check_config(self.config)
+        rpm = self.config.get("max_requests_per_minute", MIXMAX_RATE_LIMIT_PER_MINUTE)
+        self.pacer = RequestPacer(int(rpm))
+        self._connection_checked = False
+
+    def discover_streams(self) -> list[Stream]:
+        return [stream_type(self) for stream_type in streams.STREAM_TYPES]
+
+    def check_connection(self) -> None:
+        """Fail fast, with one clear line, on a bad token or a plan without API access.
+
+        The `users` stream (first in the sync order) is the check when selected;
+        otherwise one `/users/me` request is made before the first stream syncs.
+        """
+        if self._connection_checked:
+            return
+        self._connection_checked = True
+        users = t.cast(streams.UsersStream, self.streams[streams.UsersStream.name])
+        if not users.selected:
+            for _ in users.request_records(None):
+                break
+
+
+def check_config(config: t.Mapping[str, t.Any]) -> None:
+    """Checks JSON Schema cannot express; raises ConfigError with one clear sentence."""
+    if not str(config.get("api_token") or "").strip():
+        raise errors.ConfigError("invalid config: api_token is empty")
+    url = urlparse(str(config.get("api_url", DEFAULT_API_URL)))
+    if url.scheme not in {"http", "https"} or not url.hostname:
+        raise errors.ConfigError(
+            f"invalid config: api_url must be an http(s) URL, not {url.geturl()!r}"
+        )
+    if url.scheme == "http" and not is_loopback(url.hostname):
+        raise errors.ConfigError(
+            "invalid config: api_url must use https (plain http is only allowed for a "
+            "loopback host such as the bundled sandbox)"
+        )
+    if config.get("start_date"):
+        try:
+            to_datetime(config["start_date"])
+        except TimestampError:
+            raise errors.ConfigError(
+                f"invalid config: start_date {config['start_date']!r} is not an ISO-8601 date"
+            ) from None
+    if not 1 <= int(config.get("page_size", MAX_PAGE_SIZE)) <= MAX_PAGE_SIZE:
+        raise errors.ConfigError(f"invalid config: page_size must be 1 to {MAX_PAGE_SIZE}")
+    if int(config.get("max_requests_per_minute", MIXMAX_RATE_LIMIT_PER_MINUTE)) < 1:
+        raise errors.ConfigError("invalid config: max_requests_per_minute must be at least 1")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def main() -> None:
+    """Console entry point: the SDK's CLI, with every known failure as one line."""
+    try:
+        TapMixmax.cli()
+    except errors.MixmaxError as exc:
+        logging.getLogger(TapMixmax.name).debug("failure detail", exc_info=True)
+        sys.stderr.write(f"tap-mixmax: error: {exc}\n")
+        sys.exit(1)
