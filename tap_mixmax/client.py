@@ -114,6 +114,8 @@ class MixmaxStream(RESTStream[t.Any]):
     optional_endpoint = True  # a 403/404 here means the plan lacks it: warn, emit nothing
     lookback_setting: str | None = None  # config key of days to re-read before the bookmark
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
+    # Progress STATE this often; for newest-first streams it never moves the bookmark.
+    STATE_MSG_FREQUENCY = 1000
 
     def __init__(self, tap: Tap) -> None:
         super().__init__(tap, schema=load_schema(self.name))

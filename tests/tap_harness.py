@@ -1,0 +1,110 @@
+"""Run the tap in-process or as a real process and collect what it printed."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TAP_EXECUTABLE = str(Path(sys.executable).with_name("tap-mixmax"))
+
+
+@dataclass
+class TapOutput:
+    """Singer messages of one run, by type and stream."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str) -> TapOutput:
+        return cls([json.loads(line) for line in text.splitlines() if line.strip()])
+
+    @property
+    def records(self) -> dict[str, list[dict[str, Any]]]:
+        by_stream: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for message in self.messages:
+            if message["type"] == "RECORD":
+                by_stream[message["stream"]].append(message["record"])
+        return by_stream
+
+    def ids(self, stream: str, key: str = "_id") -> list[str]:
+        return [record[key] for record in self.records.get(stream, [])]
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        return [m["value"] for m in self.messages if m["type"] == "STATE"]
+
+    @property
+    def last_state(self) -> dict[str, Any] | None:
+        states = self.states
+        return states[-1] if states else None
+
+    def schemas(self) -> dict[str, dict[str, Any]]:
+        return {m["stream"]: m for m in self.messages if m["type"] == "SCHEMA"}
+
+
+def sandbox_config(sandbox: Any, **overrides: Any) -> dict[str, Any]:
+    return {"api_url": sandbox.url, "api_token": sandbox.token, **overrides}
+
+
+def catalog_for(streams: set[str] | None, config: dict[str, Any]) -> dict[str, Any]:
+    """The tap's own discovered catalog with only `streams` selected (all when None)."""
+    from tap_mixmax.tap import TapMixmax
+
+    catalog = TapMixmax(config=config, validate_config=False).catalog_dict
+    for entry in catalog["streams"]:
+        selected = streams is None or entry["tap_stream_id"] in streams
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = selected
+    return catalog
+
+
+def run_tap(
+    config: dict[str, Any],
+    *,
+    streams: set[str] | None = None,
+    state: dict[str, Any] | None = None,
+) -> TapOutput:
+    """Sync in this process (fast); returns everything written to stdout."""
+    from tap_mixmax.tap import TapMixmax
+
+    tap = TapMixmax(config=config, state=state, catalog=catalog_for(streams, config))
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        tap.sync_all()
+    return TapOutput.parse(buffer.getvalue())
+
+
+def write_json(path: Path, value: Any) -> Path:
+    path.write_text(json.dumps(value))
+    return path
+
+
+def tap_process(
+    tmp_path: Path,
+    config: dict[str, Any],
+    *,
+    streams: set[str] | None = None,
+    state: dict[str, Any] | None = None,
+    extra_args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> list[str]:
+    """The argv of a real `tap-mixmax` process for this config, catalog and state."""
+    argv = [TAP_EXECUTABLE, "--config", str(write_json(tmp_path / "config.json", config))]
+    argv += ["--catalog", str(write_json(tmp_path / "catalog.json", catalog_for(streams, config)))]
+    if state is not None:
+        argv += ["--state", str(write_json(tmp_path / "state.json", state))]
+    return argv + list(extra_args)
+
+
+def run_tap_process(argv: list[str], timeout: float = 300, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **kwargs.pop("env", {})}
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, **kwargs)
