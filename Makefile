@@ -25,7 +25,13 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest -m "not e2e"
 
-test: lint typecheck unit
+docs: venv
+	$(BIN)/python scripts/gen_readme.py
+
+docs-check: venv
+	$(BIN)/python scripts/gen_readme.py --check
+
+test: lint typecheck docs-check unit
 
 clean:
 	rm -rf $(VENV) .tools .meltano output .pytest_cache .mypy_cache .ruff_cache

@@ -43,7 +43,10 @@ class SequencesStream(MixmaxStream):
 
 
 class SequenceRecipientsStream(OffsetChildStream):
-    """Every activated recipient of every sequence; drafts are never returned."""
+    """Every activated recipient of every sequence (drafts are never returned).
+
+    Mixmax serves at most 10,000 recipients per sequence; past that a warning names it.
+    """
 
     name = "sequence_recipients"
     path = "/sequences/{sequenceId}/recipients"
@@ -153,6 +156,8 @@ class LivefeedEventsStream(ChildStream):
 
 
 class TeamsStream(MixmaxStream):
+    """Full table: edits move `modifiedAt`, which is not the sort."""
+
     name = "teams"
     path = "/teams"
     primary_keys = ("_id",)
@@ -162,6 +167,8 @@ class TeamsStream(MixmaxStream):
 
 
 class TeamMembersStream(ChildStream):
+    """Full table per team; pending invites carry `email` instead of `userId`."""
+
     name = "team_members"
     path = "/teams/{teamId}/members"
     primary_keys = ("teamId", "memberId")
@@ -215,60 +222,80 @@ class RuleActionsStream(ChildStream):
 
 
 class SnippetTagsStream(MixmaxStream):
+    """Full table: renames move `savedAt`, which is not the sort."""
+
     name = "snippet_tags"
     path = "/snippettags"
     primary_keys = ("_id",)
 
 
 class SequenceFoldersStream(MixmaxStream):
+    """Full table: edits move `savedAt`, which is not the sort."""
+
     name = "sequence_folders"
     path = "/sequencefolders"
     primary_keys = ("_id",)
 
 
 class CodeSnippetsStream(MixmaxStream):
+    """Full table: small, and edits are not dated."""
+
     name = "code_snippets"
     path = "/codesnippets"
     primary_keys = ("_id",)
 
 
 class MeetingTypesStream(MixmaxStream):
+    """Full table: edits move `updatedAt`, which is not the sort."""
+
     name = "meeting_types"
     path = "/meetingtypes"
     primary_keys = ("_id",)
 
 
 class MeetingInvitesStream(MixmaxStream):
+    """Full table: invites are updated in place (timeslots booked)."""
+
     name = "meeting_invites"
     path = "/meetinginvites"
     primary_keys = ("_id",)
 
 
 class InsightsReportsStream(MixmaxStream):
+    """Full table: edits move `updatedAt`, which is not the sort."""
+
     name = "insights_reports"
     path = "/insightsreports"
     primary_keys = ("_id",)
 
 
 class QAStream(MixmaxStream):
+    """Full table: answers arrive after creation and move nothing sortable."""
+
     name = "qa"
     path = "/qa"
     primary_keys = ("_id",)
 
 
 class YesNoStream(MixmaxStream):
+    """Full table: answers arrive after creation and move nothing sortable."""
+
     name = "yesno"
     path = "/yesno"
     primary_keys = ("_id",)
 
 
 class FileRequestsStream(MixmaxStream):
+    """Full table: uploads arrive after creation and move nothing sortable."""
+
     name = "file_requests"
     path = "/filerequests"
     primary_keys = ("_id",)
 
 
 class UserPreferencesStream(MixmaxStream):
+    """The token's user preferences: one row."""
+
     name = "user_preferences"
     path = "/userpreferences/me"
     primary_keys = ("_id",)
@@ -276,6 +303,8 @@ class UserPreferencesStream(MixmaxStream):
 
 
 class AppointmentLinksStream(MixmaxStream):
+    """The token's user's appointment link: one row, keyed by `userId`."""
+
     name = "appointment_links"
     path = "/appointmentlinks/me"
     primary_keys = ("userId",)

@@ -105,6 +105,8 @@ def tap_process(
     return argv + list(extra_args)
 
 
-def run_tap_process(argv: list[str], timeout: float = 300, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def run_tap_process(
+    argv: list[str], timeout: float = 300, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **kwargs.pop("env", {})}
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, **kwargs)

@@ -11,7 +11,12 @@ from tap_harness import run_tap, sandbox_config
 from tap_mixmax.streams import STREAM_TYPES
 
 ALL_STREAMS = [stream.name for stream in STREAM_TYPES]
-INCREMENTAL = {"messages": "created", "polls": "created", "unsubscribes": "createdAt", "livefeed": "sent"}
+INCREMENTAL = {
+    "messages": "created",
+    "polls": "created",
+    "unsubscribes": "createdAt",
+    "livefeed": "sent",
+}
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 KEYS = {"team_members": ("teamId", "memberId"), "appointment_links": ("userId",)}
 

@@ -74,7 +74,9 @@ def test_a_feature_gated_endpoint_is_skipped_with_one_warning(caplog, stream, st
             output = run_tap(sandbox_config(sb), streams={stream, "messages"})
         assert output.ids(stream) == []
         assert set(output.ids("messages")) == set(sb.ids("messages"))
-        warnings = [r for r in caplog.records if r.levelname == "WARNING" and stream in r.getMessage()]
+        warnings = [
+            r for r in caplog.records if r.levelname == "WARNING" and stream in r.getMessage()
+        ]
         assert len(warnings) == 1
 
 
@@ -149,7 +151,9 @@ def test_the_token_never_leaks_even_at_debug(tmp_path):
         result = run_tap_process(tap_process(tmp_path, config), env=env)
         assert result.returncode == 0, result.stderr[-2000:]
         outputs += [result.stdout, result.stderr]
-        about = run_tap_process(tap_process(tmp_path, config, extra_args=("--about", "--format=json")))
+        about = run_tap_process(
+            tap_process(tmp_path, config, extra_args=("--about", "--format=json"))
+        )
         outputs += [about.stdout, about.stderr]
         for request in sb.requests:
             assert token not in request.path and token not in str(request.query)

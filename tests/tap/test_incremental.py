@@ -62,12 +62,15 @@ def test_event_on_an_old_message_arrives_in_the_next_sync(sandbox):
     second = run_tap(config, streams=streams, state=first.last_state)
     assert new_events <= set(second.ids("livefeed_events"))
     # Some of them belong to a message sent more than a week before the bookmark.
-    sent_by_message = {r["messageId"]: normalize_timestamp(r["sent"]) for r in sandbox.records("livefeed")}
+    sent_by_message = {
+        r["messageId"]: normalize_timestamp(r["sent"]) for r in sandbox.records("livefeed")
+    }
     week_before = normalize_timestamp(
         dt.datetime.fromisoformat(bookmark.replace("Z", "+00:00")) - dt.timedelta(days=7)
     )
     old = [
-        e for e in second.records["livefeed_events"]
+        e
+        for e in second.records["livefeed_events"]
         if e["_id"] in new_events and sent_by_message[e["messageId"]] < week_before
     ]
     assert old, "no new event on an old message: the test proves nothing"
@@ -91,10 +94,17 @@ def test_start_date_bounds_incremental_streams(sandbox):
     cut = dt.datetime(2025, 12, 1, tzinfo=dt.timezone.utc)
     config = sandbox_config(sandbox, start_date=cut.isoformat())
     output = run_tap(config, streams=set(INCREMENTAL))
-    keys = {"messages": "created", "polls": "created", "unsubscribes": "createdAt", "livefeed": "sent"}
+    keys = {
+        "messages": "created",
+        "polls": "created",
+        "unsubscribes": "createdAt",
+        "livefeed": "sent",
+    }
     for stream, key in keys.items():
         expected = {
-            r["_id"] for r in sandbox.records(stream) if normalize_timestamp(r[key]) >= normalize_timestamp(cut)
+            r["_id"]
+            for r in sandbox.records(stream)
+            if normalize_timestamp(r[key]) >= normalize_timestamp(cut)
         }
         assert expected, f"no {stream} after the start date: the test proves nothing"
         assert set(output.ids(stream)) == expected, stream

@@ -10,7 +10,14 @@ import pytest
 from tap_harness import run_tap, sandbox_config, tap_process
 
 KILLS_PER_STREAM = 3
-RESUMABLE = ("messages", "polls", "unsubscribes", "livefeed", "livefeed_events", "sequence_recipients")
+RESUMABLE = (
+    "messages",
+    "polls",
+    "unsubscribes",
+    "livefeed",
+    "livefeed_events",
+    "sequence_recipients",
+)
 
 
 def run_until_killed(argv: list[str], kill_after_lines: int) -> list[dict]:
@@ -49,7 +56,7 @@ def test_kill_and_resume_loses_no_row(tmp_path, stream):
         # A killed first sync, then a resumed one.
         complete = run_tap(config, streams=selected)
         total_lines = len(complete.messages)
-        for attempt in range(KILLS_PER_STREAM):
+        for _attempt in range(KILLS_PER_STREAM):
             kill_at = rng.randint(2, total_lines - 1)
             killed = run_until_killed(tap_process(tmp_path, config, streams=selected), kill_at)
             resumed = run_tap(config, streams=selected, state=_last_state(killed))
@@ -60,7 +67,7 @@ def test_kill_and_resume_loses_no_row(tmp_path, stream):
         baseline_state = complete.last_state
         sb.advance(days=3)
         incremental_lines = len(run_tap(config, streams=selected, state=baseline_state).messages)
-        for attempt in range(KILLS_PER_STREAM):
+        for _attempt in range(KILLS_PER_STREAM):
             kill_at = rng.randint(2, max(3, incremental_lines - 1))
             argv = tap_process(tmp_path, config, streams=selected, state=baseline_state)
             killed = run_until_killed(argv, kill_at)

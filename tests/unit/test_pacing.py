@@ -62,7 +62,7 @@ def test_a_long_run_never_exceeds_the_limit_in_any_window():
 
 
 def test_remaining_zero_blocks_until_reset():
-    pacer, clock = make_pacer(120)
+    pacer, _clock = make_pacer(120)
     pacer.wait_for_slot()
     pacer.observe({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "7"})
     waited = pacer.wait_for_slot()
@@ -70,7 +70,7 @@ def test_remaining_zero_blocks_until_reset():
 
 
 def test_remaining_above_zero_does_not_block():
-    pacer, clock = make_pacer(120)
+    pacer, _clock = make_pacer(120)
     pacer.observe({"X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "7"})
     assert pacer.wait_for_slot() == 0
 

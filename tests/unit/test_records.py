@@ -40,9 +40,7 @@ def test_normalized_strings_sort_chronologically():
     normalized = [normalize_timestamp(v) for v in values]
     from tap_mixmax.records import to_datetime
 
-    assert sorted(normalized) == [
-        normalize_timestamp(v) for v in sorted(values, key=lambda v: to_datetime(v))
-    ]
+    assert sorted(normalized) == [normalize_timestamp(v) for v in sorted(values, key=to_datetime)]
 
 
 SCHEMA = {

@@ -1,0 +1,91 @@
+"""Regenerate the README's settings and streams tables from the code.
+
+`python scripts/gen_readme.py` rewrites README.md in place; `--check` fails if it is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+from pathlib import Path
+
+from tap_mixmax.client import ChildStream, MixmaxStream
+from tap_mixmax.streams import STREAM_TYPES
+from tap_mixmax.tap import TapMixmax
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+MARKERS = {
+    "settings": ("<!-- settings:start -->", "<!-- settings:end -->"),
+    "streams": ("<!-- streams:start -->", "<!-- streams:end -->"),
+}
+
+
+def settings_table() -> str:
+    schema = TapMixmax.config_jsonschema
+    required = set(schema.get("required", []))
+    rows = ["| Setting | Type | Default | Description |", "|---|---|---|---|"]
+    for name, prop in schema["properties"].items():
+        kinds = prop.get("type", [])
+        kind = next((k for k in (kinds if isinstance(kinds, list) else [kinds]) if k != "null"), "")
+        if prop.get("format") == "date-time":
+            kind = "date-time"
+        if prop.get("secret"):
+            kind += ", secret"
+        default = (
+            "required" if name in required else f"`{prop['default']}`" if "default" in prop else ""
+        )
+        rows.append(f"| `{name}` | {kind} | {default} | {prop.get('description', '')} |")
+    return "\n".join(rows)
+
+
+def replication(stream: type[MixmaxStream]) -> str:
+    # Unset class attributes are the SDK's properties; only a string is a declared key.
+    if isinstance(stream.replication_key, str):
+        lookback = f" (re-reads `{stream.lookback_setting}`)" if stream.lookback_setting else ""
+        return f"incremental on `{stream.replication_key}`{lookback}"
+    if issubclass(stream, ChildStream) and stream.parent_stream_type:
+        return f"full table, per `{stream.parent_stream_type.name}` row"
+    return "full table"
+
+
+def streams_table() -> str:
+    rows = [
+        "| Stream | Endpoint | Primary key | Replication | Why this method, and what it misses |",
+        "|---|---|---|---|---|",
+    ]
+    for stream in STREAM_TYPES:
+        doc = " ".join(inspect.cleandoc(stream.__doc__ or "").split())
+        keys = ", ".join(f"`{k}`" for k in stream.primary_keys or ())
+        rows.append(
+            f"| `{stream.name}` | `{stream.path}` | {keys} | {replication(stream)} | {doc} |"
+        )
+    return "\n".join(rows)
+
+
+def render(text: str) -> str:
+    for name, table in (("settings", settings_table()), ("streams", streams_table())):
+        start, end = MARKERS[name]
+        head, _, rest = text.partition(start)
+        _, _, tail = rest.partition(end)
+        text = f"{head}{start}\n{table}\n{end}{tail}"
+    return text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if README.md is stale")
+    args = parser.parse_args()
+    current = README.read_text()
+    rendered = render(current)
+    if args.check:
+        if rendered != current:
+            print("README.md tables are stale: run `make docs`", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(rendered)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
