@@ -100,10 +100,12 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
 
     def get_next(self, response: requests.Response) -> str | None:
         cursor = page_body(response).get("next")
+        path = urlparse(response.url).path
         if not isinstance(cursor, str) or not cursor:
-            raise errors.MalformedPageError(
-                f"Mixmax said hasNext but sent no next cursor on {urlparse(response.url).path}"
-            )
+            raise errors.MixmaxError(f"Mixmax said hasNext but sent no next cursor on {path}")
+        if cursor == self.current_value:
+            # Following it would request the same page forever.
+            raise errors.MixmaxError(f"Mixmax sent the same next cursor twice on {path}")
         return cursor
 
 
@@ -314,10 +316,7 @@ class MixmaxStream(RESTStream[t.Any]):
         self._tap.check_connection()  # type: ignore[attr-defined]
         self._cutoff = self._starting_cutoff(context)
         try:
-            for row in self.request_records(context):
-                record = self.post_process(row, context)
-                if record is not None:
-                    yield record
+            yield from self.request_records(context)  # the SDK calls post_process on each
         except (errors.NotFoundError, errors.ForbiddenError) as exc:
             if not self.optional_endpoint:
                 raise

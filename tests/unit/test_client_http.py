@@ -1,0 +1,134 @@
+"""The base stream's HTTP policy against a fake server (pytest-httpserver)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tap_harness import run_tap
+from werkzeug import Response
+
+from tap_mixmax import errors
+
+ME = {"_id": "u1", "email": "me@example.com"}
+
+
+def unsubscribe(i: int, created_ms: int) -> dict:
+    return {"_id": f"{i:024x}", "email": f"u{i}@example.com", "createdAt": created_ms}
+
+
+@pytest.fixture
+def api(httpserver):
+    httpserver.expect_request("/v1/users/me").respond_with_json(ME)
+    return httpserver
+
+
+def config(api, **extra):
+    return {"api_url": api.url_for("/v1"), "api_token": "t", **extra}
+
+
+def paged(rows_per_page: list[list[dict]], last_next: str | None = "tail"):
+    """A handler serving pages by cursor: p0, p1, ...; `next` is present on the last page too."""
+
+    def handler(request):
+        cursor = request.args.get("next", "p0")
+        index = int(cursor[1:]) if cursor.startswith("p") else 0
+        page = rows_per_page[index]
+        more = index + 1 < len(rows_per_page)
+        body = {"results": page, "hasNext": more, "hasPrevious": index > 0}
+        if page:
+            body["next"] = f"p{index + 1}" if more else last_next
+            body["previous"] = "prev"
+        return Response(json.dumps(body), content_type="application/json")
+
+    return handler
+
+
+def test_follows_next_while_has_next_and_stops_on_the_last_page_even_with_next(api):
+    pages = [
+        [unsubscribe(i * 10 + j, 2_000_000_000_000 - i * 10 - j) for j in range(3)]
+        for i in range(3)
+    ]
+    api.expect_request("/v1/unsubscribes").respond_with_handler(paged(pages))
+    output = run_tap(config(api), streams={"unsubscribes"})
+    assert len(output.ids("unsubscribes")) == 9
+    listed = [r for r, _ in api.log if r.path == "/v1/unsubscribes"]
+    assert [r.args.get("next") for r in listed] == [None, "p1", "p2"]
+    assert all(r.args["limit"] == "300" for r in listed)
+    assert all(r.headers["X-API-Token"] == "t" and "apiToken" not in r.args for r in listed)
+
+
+def test_incremental_stops_once_a_whole_page_is_older_than_the_bookmark(api):
+    base = 1_700_000_000_000
+    pages = [
+        [unsubscribe(i * 10 + j, base - (i * 10 + j) * 1000) for j in range(2)] for i in range(6)
+    ]
+    api.expect_request("/v1/unsubscribes").respond_with_handler(paged(pages))
+    bookmark = "2023-11-14T22:13:17.000Z"  # base - 3 s: rows 0..3 are at or after it
+    state = {
+        "bookmarks": {
+            "unsubscribes": {"replication_key": "createdAt", "replication_key_value": bookmark}
+        }
+    }
+    output = run_tap(config(api), streams={"unsubscribes"}, state=state)
+    assert output.ids("unsubscribes") == [unsubscribe(i, 0)["_id"] for i in range(4)]
+    listed = [r for r, _ in api.log if r.path == "/v1/unsubscribes"]
+    assert len(listed) == 3, "page 3 is the first entirely older page; nothing after it"
+
+
+def test_the_same_cursor_twice_fails_instead_of_looping(api):
+    def handler(request):
+        body = {"results": [unsubscribe(1, 2_000_000_000_000)], "hasNext": True, "next": "same"}
+        return Response(json.dumps(body), content_type="application/json")
+
+    api.expect_request("/v1/unsubscribes").respond_with_handler(handler)
+    with pytest.raises(errors.MixmaxError, match="same next cursor"):
+        run_tap(config(api), streams={"unsubscribes"})
+    assert len([r for r, _ in api.log if r.path == "/v1/unsubscribes"]) == 2
+
+
+def test_has_next_without_next_is_a_clear_error(api):
+    body = {"results": [unsubscribe(1, 2_000_000_000_000)], "hasNext": True}
+    api.expect_request("/v1/unsubscribes").respond_with_json(body)
+    with pytest.raises(errors.MixmaxError, match="no next cursor"):
+        run_tap(config(api), streams={"unsubscribes"})
+
+
+def test_a_400_is_not_retried(api):
+    api.expect_request("/v1/unsubscribes").respond_with_json({"message": "bad limit"}, status=400)
+    with pytest.raises(errors.BadRequestError, match="bad limit"):
+        run_tap(config(api), streams={"unsubscribes"})
+    assert len([r for r, _ in api.log if r.path == "/v1/unsubscribes"]) == 1
+
+
+def test_a_page_of_non_objects_is_retried_then_fails_clearly(api):
+    api.expect_request("/v1/unsubscribes").respond_with_json({"results": "nope", "hasNext": False})
+    with pytest.raises(errors.MixmaxError, match="kept failing"):
+        run_tap(config(api, retry_budget_seconds=1), streams={"unsubscribes"})
+
+
+def test_http_date_retry_after_and_html_502_are_retried(api):
+    calls = {"n": 0}
+    rows = [unsubscribe(1, 2_000_000_000_000)]
+
+    def handler(request):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return Response(
+                "<html><body>502 Bad Gateway</body></html>", status=502, content_type="text/html"
+            )
+        if calls["n"] == 2:
+            return Response(
+                '{"message":"slow down"}',
+                status=429,
+                headers={"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"},
+            )
+        return Response(
+            json.dumps({"results": rows, "hasNext": False, "next": "x"}),
+            content_type="application/json",
+        )
+
+    api.expect_request("/v1/unsubscribes").respond_with_handler(handler)
+    output = run_tap(config(api), streams={"unsubscribes"})
+    assert output.ids("unsubscribes") == [rows[0]["_id"]]
+    assert calls["n"] == 3
