@@ -19,6 +19,7 @@ from tap_mixmax.client import (
     DEFAULT_RETRY_BUDGET_SECONDS,
     MAX_PAGE_SIZE,
 )
+from tap_mixmax.output import StateFlushingWriter
 from tap_mixmax.pacing import RequestPacer
 from tap_mixmax.records import TimestampError, to_datetime
 
@@ -33,6 +34,7 @@ class TapMixmax(Tap):
     """Singer tap for the Mixmax REST API."""
 
     name = "tap-mixmax"
+    message_writer_class = StateFlushingWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(

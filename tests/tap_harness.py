@@ -77,10 +77,12 @@ def run_tap(
     from tap_mixmax.tap import TapMixmax
 
     tap = TapMixmax(config=config, state=state, catalog=catalog_for(streams, config))
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
+    raw = io.BytesIO()
+    stdout = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+    with contextlib.redirect_stdout(stdout):
         tap.sync_all()
-    return TapOutput.parse(buffer.getvalue())
+        stdout.flush()
+    return TapOutput.parse(raw.getvalue().decode("utf-8"))
 
 
 def write_json(path: Path, value: Any) -> Path:

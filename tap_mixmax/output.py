@@ -1,0 +1,22 @@
+"""How Singer messages reach stdout: msgspec-encoded, flushed only at STATE messages.
+
+One buffer keeps the order, so a STATE is never written ahead of the records it covers;
+flushing there (and not after every record) means a crash loses only output that no
+printed STATE vouches for.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.singerlib.encoding.simple import Message, StateMessage
+
+
+class StateFlushingWriter(MsgSpecWriter):
+    """msgspec JSON lines, flushed when a STATE message is written."""
+
+    def write_message(self, message: Message) -> None:
+        sys.stdout.buffer.write(self.format_message(message))
+        if isinstance(message, StateMessage):
+            sys.stdout.flush()
