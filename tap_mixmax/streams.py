@@ -7,7 +7,7 @@ import json
 import typing as t
 
 from tap_mixmax.client import ChildStream, MixmaxStream, OffsetChildStream
-from tap_mixmax.records import to_datetime
+from tap_mixmax.records import format_utc, to_datetime
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
@@ -38,8 +38,54 @@ class SequencesStream(MixmaxStream):
     path = "/sequences"
     primary_keys = ("_id",)
 
-    def get_child_context(self, record: Record, context: Context | None) -> Context:
-        return {"sequenceId": record["_id"]}
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        self._recipients = RecipientsPass(self.config, self.stream_state.get(RecipientsPass.KEY))
+        yield from super().get_records(context)
+        # Every child has synced by now: a pass that read recipients may be recorded.
+        if any(child.selected for child in self.child_streams):
+            self.stream_state[RecipientsPass.KEY] = self._recipients.finished()
+
+    def generate_child_contexts(
+        self, record: Record, context: Context | None
+    ) -> t.Iterable[Context | None]:
+        if self._recipients.should_read(record.get("updatedAt")):
+            yield {"sequenceId": record["_id"]}
+
+
+class RecipientsPass:
+    """Which sequences' recipients a sync reads.
+
+    By default, all of them, every sync. With `recipients_skip_unchanged_sequences`, a
+    sequence is skipped when its `updatedAt` (which Mixmax moves when a recipient is added)
+    is older than the newest `updatedAt` of the previous pass: nothing was added since.
+    That misses state changes (active to completed, opens) of recipients in such sequences
+    until the next full pass, every `recipients_full_pass_days`. State stays two values.
+    """
+
+    KEY = "recipients_pass"
+
+    def __init__(self, config: t.Mapping[str, t.Any], previous: dict[str, t.Any] | None) -> None:
+        previous = previous or {}
+        now = dt.datetime.now(dt.timezone.utc)
+        full_every = dt.timedelta(days=float(config.get("recipients_full_pass_days", 7)))
+        last_full = previous.get("lastFullPass")
+        self.full = (
+            not config.get("recipients_skip_unchanged_sequences")
+            or not previous.get("newestUpdatedAt")
+            or not last_full
+            or to_datetime(last_full) + full_every <= now
+        )
+        self._since = None if self.full else previous["newestUpdatedAt"]
+        self._last_full = format_utc(now) if self.full else last_full
+        self._newest: str | None = previous.get("newestUpdatedAt")
+
+    def should_read(self, updated_at: str | None) -> bool:
+        if updated_at is not None and (self._newest is None or updated_at > self._newest):
+            self._newest = updated_at
+        return self._since is None or updated_at is None or updated_at >= self._since
+
+    def finished(self) -> dict[str, t.Any]:
+        return {"newestUpdatedAt": self._newest, "lastFullPass": self._last_full}
 
 
 class SequenceRecipientsStream(OffsetChildStream):

@@ -113,6 +113,23 @@ class TapMixmax(Tap):
             description="How long one request may keep retrying 429s, 5xx answers and network "
             "failures before the sync fails.",
         ),
+        th.Property(
+            "recipients_skip_unchanged_sequences",
+            th.BooleanType,
+            default=False,
+            title="Skip unchanged sequences' recipients",
+            description="Read recipients only of sequences that gained a recipient since the "
+            "last sync. Saves requests; misses recipients' state changes in other sequences "
+            "until the next full pass.",
+        ),
+        th.Property(
+            "recipients_full_pass_days",
+            th.IntegerType,
+            default=7,
+            title="Recipients full pass (days)",
+            description="With recipients_skip_unchanged_sequences, read every sequence's "
+            "recipients again this often.",
+        ),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
