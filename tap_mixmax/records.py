@@ -10,6 +10,8 @@ in the `_extra` object column instead of being dropped.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -23,6 +25,8 @@ EPOCH_MS_THRESHOLD = 10**11
 ARRAY_ITEMS = "[]"
 _UTC = dt.timezone.utc
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+
+_CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")
 
 Path = tuple[str, ...]
 
@@ -65,10 +69,36 @@ def to_datetime(value: Any) -> dt.datetime:
     raise TimestampError(f"not a timestamp: {value!r}")
 
 
+def _format_epoch_ms(millis: int) -> str:
+    # time.gmtime is several times faster than building a datetime; this is the hot path.
+    seconds, ms = divmod(millis, 1000)
+    try:
+        t = time.gmtime(seconds)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise TimestampError(f"timestamp out of range: {millis!r}") from exc
+    if not 1 <= t.tm_year <= 9999:
+        raise TimestampError(f"timestamp out of range: {millis!r}")
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
+        t.tm_year,
+        t.tm_mon,
+        t.tm_mday,
+        t.tm_hour,
+        t.tm_min,
+        t.tm_sec,
+        ms,
+    )
+
+
 def normalize_timestamp(value: Any) -> str | None:
     """The emitted form of any timestamp value; None stays None."""
     if value is None:
         return None
+    kind = type(value)
+    if kind is int or kind is float:
+        millis = value if abs(value) >= EPOCH_MS_THRESHOLD else value * 1000
+        return _format_epoch_ms(round(millis))
+    if kind is str and _CANONICAL.match(value):
+        return value  # already what we emit
     return format_utc(to_datetime(value))
 
 
