@@ -1,0 +1,43 @@
+"""`make demo` (scripts/demo.sh) and the build check of .github/workflows/build.yml."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+import pytest
+from conftest import REPO, meltano_env, run, selected_streams
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_runs_both_pipelines_and_prints_rows_per_stream(postgres, tmp_path):
+    env = meltano_env(None, postgres, tmp_path)  # the demo starts its own sandbox
+    for key in ("MIXMAX_SANDBOX_URL", "MIXMAX_SANDBOX_TOKEN", "MELTANO_DATABASE_URI"):
+        env.pop(key, None)
+    output, elapsed = run([str(REPO / "scripts" / "demo.sh")], env, timeout=300)
+    print(output)
+    for step in range(1, 7):
+        assert re.search(rf"^==> \[ *\d+s\] {step}/6 ", output, re.M), f"step {step}/6 not shown"
+    assert "rate limit raised" in output
+    assert "meltano run tap-mixmax target-postgres" in output
+    assert "skipped" not in output, "the demo skipped target-postgres"
+    rows = {}
+    for line in output.splitlines():
+        match = re.match(r"\s+(\w+)\s+(\d+)\s+(\d+)\s+(\d+)(\s+<- differs)?$", line)
+        if match:
+            rows[match[1]] = match
+    assert set(selected_streams()) <= set(rows), f"summary rows: {sorted(rows)}"
+    differing = [name for name, m in rows.items() if m[5]]
+    assert not differing, f"JSONL or Postgres rows differ from the sandbox: {differing}"
+    assert int(rows["total"][2]) > 0
+    assert "sandbox stopped" in output
+    assert elapsed < 120, f"the demo took {elapsed:.0f}s"
+
+
+def test_build_wheel_metadata_and_about(tmp_path):
+    env = {**os.environ, "PYTHON": getattr(sys, "_base_executable", sys.executable)}
+    env.pop("VIRTUAL_ENV", None)
+    output, _ = run([str(REPO / "scripts" / "check_build.sh")], env)
+    assert "check_build: ok" in output
