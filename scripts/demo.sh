@@ -86,7 +86,7 @@ export MELTANO_DATABASE_URI="sqlite:///$TMP/meltano.db"
 export TAP_MIXMAX_MAX_REQUESTS_PER_MINUTE="$DEMO_RATE_LIMIT"
 export TARGET_JSONL_DESTINATION_PATH="$OUT/jsonl" TARGET_JSONL_DO_TIMESTAMP_FILE=false
 export TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=mixmax_demo
-unset VIRTUAL_ENV
+unset VIRTUAL_ENV TAP_MIXMAX_API_TOKEN TAP_MIXMAX_API_URL  # the sandbox, not a real account
 
 step "3/6 meltano run tap-mixmax target-jsonl"
 rm -rf "$OUT/jsonl"

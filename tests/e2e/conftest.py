@@ -205,8 +205,10 @@ def meltano_env(
         **(pg or {}),
         **extra,
     }
-    # The project's own .venv must not leak into the plugins' venvs.
-    env.pop("VIRTUAL_ENV", None)
+    # The project's own .venv must not leak into the plugins' venvs, nor a real token
+    # or URL from the caller's shell override the sandbox's.
+    for key in ("VIRTUAL_ENV", "TAP_MIXMAX_API_TOKEN", "TAP_MIXMAX_API_URL"):
+        env.pop(key, None)
     return env
 
 
