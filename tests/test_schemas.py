@@ -1,0 +1,137 @@
+"""The stream schemas in `tap_mixmax/schemas`: valid, keyed, and every timestamp a date-time.
+
+The tap converts every `format: date-time` value (epoch ms or ISO) to RFC 3339 before
+emitting it (`tap_mixmax.records`), so a timestamp typed anything else would reach the
+target raw. These checks read the files alone: no sandbox, no network.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tap_mixmax.records import EXTRA_FIELD
+from tap_mixmax.streams import STREAM_TYPES
+
+SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "tap_mixmax" / "schemas"
+SCHEMA_FILES = sorted(SCHEMAS_DIR.glob("*.json"))
+STREAM_NAMES = sorted(stream.name for stream in STREAM_TYPES)
+# Set as a class attribute on incremental streams only (elsewhere it is the SDK's property).
+REPLICATION_KEYS = {
+    stream.name: stream.replication_key
+    for stream in STREAM_TYPES
+    if isinstance(stream.replication_key, str)
+}
+
+# Streams whose rows have no `_id`:
+NO_ID = {
+    # /appointmentlinks/me is `{userId, name}` (mixmax-api.md 2.10); keyed by `userId`.
+    "appointment_links",
+    # /teams/:id/members rows carry `memberId`; keyed by (`teamId`, `memberId`).
+    "team_members",
+}
+
+# Property names that always hold a timestamp, besides every name ending in `At`.
+TIMESTAMP_NAMES = {"created", "sent", "timestamp", "creationDate"}
+
+# (stream, dotted path) of properties that match the rule above but are not timestamps.
+# `[]` stands for array items. Keep each entry commented with the reason.
+NOT_TIMESTAMPS: set[tuple[str, str]] = set()
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def _types(prop: dict[str, Any]) -> list[str]:
+    declared = prop.get("type", [])
+    return [declared] if isinstance(declared, str) else list(declared)
+
+
+def _walk(schema: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(dotted path, property name, property schema) at every depth."""
+    for name, prop in schema.get("properties", {}).items():
+        path = f"{prefix}{name}"
+        yield path, name, prop
+        yield from _walk(prop, f"{path}.")
+        items = prop.get("items")
+        if isinstance(items, dict):
+            yield from _walk(items, f"{path}[].")
+
+
+def _is_timestamp_name(name: str) -> bool:
+    return name.endswith("At") or name in TIMESTAMP_NAMES
+
+
+def test_one_schema_file_per_stream() -> None:
+    assert [path.stem for path in SCHEMA_FILES] == STREAM_NAMES
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.stem)
+def test_schema_is_valid_draft7(path: Path) -> None:
+    schema = _load(path)
+    jsonschema.Draft7Validator.check_schema(schema)
+    assert schema["type"] == "object"
+    assert schema["properties"], f"{path.stem} has no properties"
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.stem)
+def test_schema_has_id(path: Path) -> None:
+    schema = _load(path)
+    if path.stem in NO_ID:
+        assert "required" not in schema
+        return
+    assert schema["properties"]["_id"] == {"type": "string"}
+    assert schema.get("required") == ["_id"]
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.stem)
+def test_every_timestamp_is_a_date_time(path: Path) -> None:
+    stream = path.stem
+    wrong = [
+        where
+        for where, name, prop in _walk(_load(path))
+        if _is_timestamp_name(name)
+        and (stream, where) not in NOT_TIMESTAMPS
+        and (prop.get("format") != "date-time" or "string" not in _types(prop))
+    ]
+    assert not wrong, f"{stream}: timestamps not typed as date-time strings: {wrong}"
+
+
+def test_timestamp_exceptions_exist() -> None:
+    """An exception that no longer matches a property is stale: remove it."""
+    for stream, where in NOT_TIMESTAMPS:
+        paths = {p for p, _, _ in _walk(_load(SCHEMAS_DIR / f"{stream}.json"))}
+        assert where in paths, f"stale exception {stream}:{where}"
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.stem)
+def test_nullability(path: Path) -> None:
+    """Only `_id` and the replication key may be non-null; anything else may be missing."""
+    stream = path.stem
+    key = REPLICATION_KEYS.get(stream)
+    for where, _, prop in _walk(_load(path)):
+        if where in {"_id", key}:
+            continue
+        assert "null" in _types(prop), f"{stream}: {where} is not nullable"
+    if key:
+        prop = _load(path)["properties"][key]
+        assert prop == {"type": "string", "format": "date-time"}, f"{stream}: {key}"
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.stem)
+def test_schema_stays_open(path: Path) -> None:
+    """No closed objects, no `required` below the top, and no `_extra` (the tap adds it)."""
+    schema = _load(path)
+    assert EXTRA_FIELD not in schema["properties"]
+    nodes = [schema, *(prop for _, _, prop in _walk(schema))]
+    nodes += [prop["items"] for prop in nodes if isinstance(prop.get("items"), dict)]
+    for node in nodes:
+        assert node.get("additionalProperties", True) is not False, path.stem
+        # (a list: a property may be *named* `required`, as in meeting_invites.customFields)
+        assert node is schema or not isinstance(node.get("required"), list), path.stem
