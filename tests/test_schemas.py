@@ -43,6 +43,15 @@ TIMESTAMP_NAMES = {"created", "sent", "timestamp", "creationDate"}
 # `[]` stands for array items. Keep each entry commented with the reason.
 NOT_TIMESTAMPS: set[tuple[str, str]] = set()
 
+# (stream, dotted path) of timestamps whose names the rule above does not catch.
+OTHER_TIMESTAMPS = {
+    ("messages", "scheduled"),
+    ("teams", "users[].dateAccepted"),
+    ("teams", "users[].dateInvited"),
+    ("meeting_invites", "timeslots[].start"),
+    ("meeting_invites", "timeslots[].end"),
+}
+
 
 def _load(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
@@ -101,6 +110,12 @@ def test_every_timestamp_is_a_date_time(path: Path) -> None:
         and (prop.get("format") != "date-time" or "string" not in _types(prop))
     ]
     assert not wrong, f"{stream}: timestamps not typed as date-time strings: {wrong}"
+
+
+@pytest.mark.parametrize(("stream", "where"), sorted(OTHER_TIMESTAMPS))
+def test_other_timestamps_are_date_times(stream: str, where: str) -> None:
+    props = {p: prop for p, _, prop in _walk(_load(SCHEMAS_DIR / f"{stream}.json"))}
+    assert props[where] == {"type": ["string", "null"], "format": "date-time"}
 
 
 def test_timestamp_exceptions_exist() -> None:
