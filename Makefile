@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 
-.PHONY: venv lint typecheck unit e2e test demo bench docs docs-check clean
+.PHONY: venv lint typecheck unit e2e test demo bench docs docs-check clean meltano airflow-venv pg-start pg-stop
 
 venv: $(VENV)/.installed
 
@@ -32,6 +32,33 @@ docs-check: venv
 	$(BIN)/python scripts/gen_readme.py --check
 
 test: lint typecheck docs-check unit
+
+# Pipelines: Meltano (.tools/meltano + plugins in .meltano/), Airflow (.tools/airflow),
+# a throw-away PostgreSQL (scripts/pg.sh), the end-to-end tests and the demo.
+MELTANO_DEPS := meltano.yml pyproject.toml scripts/tools.sh \
+	$(wildcard orchestrate/target-postgres-tz/*.toml orchestrate/target-postgres-tz/*/*.py)
+
+meltano: venv .tools/meltano/.installed
+
+.tools/meltano/.installed: $(MELTANO_DEPS)
+	PYTHON=$(PYTHON) scripts/tools.sh meltano
+
+airflow-venv: .tools/airflow/.installed
+
+.tools/airflow/.installed: scripts/tools.sh
+	PYTHON=$(PYTHON) scripts/tools.sh airflow
+
+e2e: venv meltano airflow-venv
+	$(BIN)/pytest -m e2e tests/e2e
+
+demo: venv meltano
+	scripts/demo.sh
+
+pg-start:
+	scripts/pg.sh start
+
+pg-stop:
+	scripts/pg.sh stop
 
 clean:
 	rm -rf $(VENV) .tools .meltano output .pytest_cache .mypy_cache .ruff_cache

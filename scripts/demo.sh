@@ -64,7 +64,7 @@ fi
 note "$("$MELTANO" --version), plugins in .meltano/"
 
 step "2/6 sandbox Mixmax API (rate limit raised to $DEMO_RATE_LIMIT requests/min for the demo; Mixmax allows 120)"
-.venv/bin/tap-mixmax-sandbox --port 0 --seed 42 --scale small --rate-limit "$DEMO_RATE_LIMIT" \
+"${SANDBOX_CLI:-.venv/bin/tap-mixmax-sandbox}" --port 0 --seed 42 --scale small --rate-limit "$DEMO_RATE_LIMIT" \
     --ready-file "$TMP/sandbox.json" >"$TMP/sandbox.log" 2>&1 &
 SANDBOX_PID=$!
 for _ in $(seq 300); do

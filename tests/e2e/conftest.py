@@ -30,7 +30,10 @@ TOOLS = REPO / ".tools"
 MELTANO = TOOLS / "meltano" / "bin" / "meltano"
 AIRFLOW = TOOLS / "airflow" / "bin" / "airflow"
 PG_SH = REPO / "scripts" / "pg.sh"
-SANDBOX_CLI = Path(sys.executable).parent / "tap-mixmax-sandbox"
+# E2E_SANDBOX_CLI: another sandbox executable (same command line), e.g. an installed one.
+SANDBOX_CLI = Path(
+    os.environ.get("E2E_SANDBOX_CLI") or Path(sys.executable).parent / "tap-mixmax-sandbox"
+)
 # The sandbox's limit is raised so the runs are quick; the tap's pacer follows it.
 SANDBOX_RATE_LIMIT = 1000
 TAP_REQUESTS_PER_MINUTE = 1000
