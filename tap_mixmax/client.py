@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import backoff
 import requests
 from singer_sdk import RESTStream
-from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator, OffsetPaginator, SinglePagePaginator
 
 from tap_mixmax import errors
@@ -193,11 +193,26 @@ class MixmaxStream(RESTStream[t.Any]):
                 f"{_api_message(response)}"
             )
         try:
-            setattr(response, _BODY_ATTR, json.loads(response.content))
+            body = json.loads(response.content)
         except ValueError as exc:
             raise errors.MalformedPageError(
                 f"Mixmax sent a page that is not valid JSON on {path}"
             ) from exc
+        self.check_envelope(body, path)
+        setattr(response, _BODY_ATTR, body)
+
+    def check_envelope(self, body: t.Any, path: str) -> None:
+        """A page we cannot read whole is retried, never half-used."""
+        if self.records_key is None:
+            rows = body if isinstance(body, list) else [body]
+        elif isinstance(body, dict) and isinstance(body.get(self.records_key), list):
+            rows = body[self.records_key]
+        else:
+            raise errors.MalformedPageError(
+                f"Mixmax sent a page without a '{self.records_key}' list on {path}"
+            )
+        if not all(isinstance(row, dict) for row in rows):
+            raise errors.MalformedPageError(f"Mixmax sent a row that is not an object on {path}")
 
     def request_decorator(self, func: t.Callable) -> t.Callable:
         budget = float(self.config.get("retry_budget_seconds", DEFAULT_RETRY_BUDGET_SECONDS))
@@ -265,18 +280,10 @@ class MixmaxStream(RESTStream[t.Any]):
         return params
 
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        body = page_body(response)
+        body = page_body(response)  # its shape was checked before any retry decision
         if self.records_key is None:
-            rows = body if isinstance(body, list) else [body]
-        elif isinstance(body, dict) and isinstance(body.get(self.records_key), list):
-            rows = body[self.records_key]
-        else:
-            raise errors.MalformedPageError(
-                f"Mixmax sent a page without a '{self.records_key}' list for stream {self.name}"
-            )
-        if not all(isinstance(row, dict) for row in rows):
-            raise errors.MalformedPageError(f"Mixmax sent a non-object row for stream {self.name}")
-        return rows
+            return body if isinstance(body, list) else [body]
+        return t.cast(list[dict[str, t.Any]], body[self.records_key])
 
     # -- incremental: newest-first lists with a client-side cutoff ---------------------------
 

@@ -61,7 +61,7 @@ def test_follows_next_while_has_next_and_stops_on_the_last_page_even_with_next(a
 def test_incremental_stops_once_a_whole_page_is_older_than_the_bookmark(api):
     base = 1_700_000_000_000
     pages = [
-        [unsubscribe(i * 10 + j, base - (i * 10 + j) * 1000) for j in range(2)] for i in range(6)
+        [unsubscribe(i * 2 + j, base - (i * 2 + j) * 1000) for j in range(2)] for i in range(6)
     ]
     api.expect_request("/v1/unsubscribes").respond_with_handler(paged(pages))
     bookmark = "2023-11-14T22:13:17.000Z"  # base - 3 s: rows 0..3 are at or after it
