@@ -44,7 +44,9 @@ def format_utc(moment: dt.datetime) -> str:
 
 
 def to_datetime(value: Any) -> dt.datetime:
-    """Read epoch ms, epoch seconds or an ISO-8601 string."""
+    """Read epoch ms, epoch seconds, an ISO-8601 string or a datetime."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=_UTC)
     if isinstance(value, bool):
         raise TimestampError(f"not a timestamp: {value!r}")
     if isinstance(value, (int, float)):
