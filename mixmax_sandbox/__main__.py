@@ -1,0 +1,92 @@
+"""`tap-mixmax-sandbox`: serve the sandbox until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from .faults import parse_fault_spec
+from .ratelimit import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW, DEFAULT_RESET_STYLE, RESET_STYLES
+from .sandbox import DEFAULT_HOST, Sandbox
+from .world import SCALES
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tap-mixmax-sandbox", description="Serve a seeded Mixmax v1 API on loopback."
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    parser.add_argument("--token", default=None, help="default: derived from the seed")
+    parser.add_argument("--rate-limit", type=int, default=DEFAULT_RATE_LIMIT, help="0 disables")
+    parser.add_argument("--rate-window", type=float, default=DEFAULT_RATE_WINDOW)
+    parser.add_argument("--reset-style", choices=RESET_STYLES, default=DEFAULT_RESET_STYLE)
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="KIND[:key=value,...], e.g. 500:nth=3 or drop:path=/messages,times=2",
+    )
+    parser.add_argument("--ready-file", type=Path, default=None)
+    return parser
+
+
+def write_ready_file(path: Path, sandbox: Sandbox) -> None:
+    info = {
+        "url": sandbox.url,
+        "control_url": sandbox.control_url,
+        "token": sandbox.token,
+        "pid": os.getpid(),
+    }
+    temp = path.with_name(path.name + ".tmp")
+    temp.write_text(json.dumps(info))
+    temp.replace(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        faults = [parse_fault_spec(spec) for spec in args.fault]
+    except ValueError as error:
+        print(f"tap-mixmax-sandbox: {error}", file=sys.stderr)
+        return 2
+    sandbox = Sandbox(
+        seed=args.seed,
+        scale=args.scale,
+        token=args.token,
+        rate_limit=args.rate_limit or None,
+        rate_window=args.rate_window,
+        reset_style=args.reset_style,
+        host=args.host,
+        port=args.port,
+        faults=faults,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    sandbox.start()
+    print(f"Mixmax sandbox serving {sandbox.url}", flush=True)
+    print(f"API token: {sandbox.token}", flush=True)
+    if args.ready_file is not None:
+        write_ready_file(args.ready_file, sandbox)
+    while not stop.wait(0.5):
+        pass
+    sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

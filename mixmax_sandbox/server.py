@@ -1,0 +1,249 @@
+"""The HTTP side: a keep-alive ThreadingHTTPServer, auth, rate limit, faults, request log.
+
+Order per API request: count it (for `nth`), pick a fault, check the token (401), check
+the rate limit (429), then route (200/400/404). Every API request is logged, including
+faulted ones (`fault` set) and dropped ones (`status` 0). The request log stores the path
+as the client sent it, *including* `/v1` and without the query string. Control calls
+under `/_sandbox/` skip all of that (see control.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from dataclasses import asdict, dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from . import control
+from .api import NOT_FOUND_MESSAGE, NotFound, dispatch
+from .faults import Fault, FaultBook
+from .paging import BadRequest
+from .ratelimit import RateLimiter
+from .world import World
+
+API_PREFIX = "/v1"
+CONTROL_PREFIX = "/_sandbox"
+TOKEN_HEADER = "X-API-Token"
+TOKEN_PARAM = "apiToken"
+NO_TOKEN_MESSAGE = (
+    "No API token provided; please visit "
+    "https://app.mixmax.com/dashboard/settings/personal/integrations to create one"
+)
+BAD_TOKEN_MESSAGE = (
+    "Invalid API token; please visit "
+    "https://app.mixmax.com/dashboard/settings/personal/integrations to create one"
+)
+RATE_LIMITED_MESSAGE = "Rate limit exceeded: 120 requests per minute. Retry after the delay."
+BAD_GATEWAY_HTML = (
+    "<html><head><title>502 Bad Gateway</title></head>"
+    "<body><center><h1>502 Bad Gateway</h1></center></body></html>"
+)
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    status: int
+    fault: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class App:
+    """Everything one sandbox serves; shared by all handler threads."""
+
+    def __init__(self, world: World, token: str, limiter: RateLimiter, faults: FaultBook) -> None:
+        self.world = world
+        self.token = token
+        self.limiter = limiter
+        self.faults = faults
+        self.requests: list[RequestRecord] = []
+        self.counter = 0
+        self._lock = threading.Lock()
+
+    def next_number(self) -> int:
+        with self._lock:
+            self.counter += 1
+            return self.counter
+
+    def log(self, record: RequestRecord) -> None:
+        with self._lock:
+            self.requests.append(record)
+
+    def request_log(self) -> list[RequestRecord]:
+        with self._lock:
+            return list(self.requests)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "MixmaxSandbox/1.0"
+    server: SandboxHTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the request log is the record."""
+
+    # ------------------------------------------------------------ plumbing
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _send_json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(data, separators=(",", ":")).encode(), headers=headers)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    # ------------------------------------------------------------ entry points
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        body = self._read_body()
+        url = urlsplit(self.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        app = self.server.app
+        if url.path == CONTROL_PREFIX or url.path.startswith(CONTROL_PREFIX + "/"):
+            status, data = control.handle(
+                app, self.command, url.path[len(CONTROL_PREFIX) :], query, body
+            )
+            self._send_json(status, data)
+            return
+        self._api(app, url.path, query)
+
+    def _api(self, app: App, path: str, query: dict[str, str]) -> None:
+        number = app.next_number()
+        headers = {k: v for k, v in self.headers.items()}
+        relative = path[len(API_PREFIX) :] if path.startswith(API_PREFIX + "/") else None
+        fault = app.faults.pick(number, relative if relative is not None else path)
+        status = 0
+        try:
+            if fault is not None and fault.kind != "slow":
+                status = self._fault(app, fault, query)
+                return
+            if fault is not None:
+                time.sleep(fault.delay)
+            status = self._serve(app, relative, query)
+        finally:
+            app.log(
+                RequestRecord(
+                    self.command, path, query, headers, status, fault.kind if fault else None
+                )
+            )
+
+    def _token(self, query: dict[str, str]) -> str | None:
+        return self.headers.get(TOKEN_HEADER) or query.get(TOKEN_PARAM) or None
+
+    def _serve(self, app: App, relative: str | None, query: dict[str, str]) -> int:
+        token = self._token(query)
+        if token is None:
+            self._send_json(401, {"message": NO_TOKEN_MESSAGE})
+            return 401
+        if token != app.token:
+            self._send_json(401, {"message": BAD_TOKEN_MESSAGE})
+            return 401
+        verdict = app.limiter.check(token)
+        if not verdict.allowed:
+            headers = {**verdict.headers, "Retry-After": str(verdict.retry_after)}
+            self._send_json(429, {"message": RATE_LIMITED_MESSAGE}, headers)
+            return 429
+        params = {k: v for k, v in query.items() if k != TOKEN_PARAM}
+        try:
+            if relative is None or self.command != "GET":
+                raise NotFound
+            data = dispatch(app.world, relative, params)
+        except NotFound:
+            self._send_json(404, {"message": NOT_FOUND_MESSAGE}, verdict.headers)
+            return 404
+        except BadRequest as error:
+            self._send_json(400, {"message": str(error)}, verdict.headers)
+            return 400
+        self._send_json(200, data, verdict.headers)
+        return 200
+
+    def _fault(self, app: App, fault: Fault, query: dict[str, str]) -> int:
+        kind = fault.kind
+        retry = {"Retry-After": str(max(1, fault.retry_after))}
+        if kind == "drop":
+            self._drop()
+            return 0
+        if kind == "500":
+            self._send_json(500, {"message": "Internal Server Error"})
+            return 500
+        if kind == "502":
+            self._send(502, BAD_GATEWAY_HTML.encode(), "text/html; charset=utf-8")
+            return 502
+        if kind == "503":
+            self._send_json(503, {"message": "Service Unavailable"}, retry)
+            return 503
+        if kind == "429":
+            rate = app.limiter.peek(self._token(query) or "").headers
+            self._send_json(429, {"message": RATE_LIMITED_MESSAGE}, {**rate, **retry})
+            return 429
+        if kind == "404":
+            self._send_json(404, {"message": NOT_FOUND_MESSAGE})
+            return 404
+        if kind == "403":
+            self._send_json(403, {"message": "Forbidden: this feature is not enabled for you"})
+            return 403
+        # truncate: a 200 whose JSON body is cut in half (Content-Length matches the cut).
+        relative = self.path.split("?")[0][len(API_PREFIX) :]
+        try:
+            data: Any = dispatch(app.world, relative, query)
+        except (NotFound, BadRequest):
+            data = {"results": [], "hasNext": False, "hasPrevious": False}
+        full = json.dumps(data, separators=(",", ":")).encode()
+        self._send(200, full[: max(1, len(full) // 2)])
+        return 200
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], app: App) -> None:
+        self.app = app
+        super().__init__(address, Handler)
