@@ -14,7 +14,7 @@ import json
 import socket
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -91,7 +91,9 @@ class App:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "MixmaxSandbox/1.0"
+    disable_nagle_algorithm = True  # headers and body go out in two writes
     server: SandboxHTTPServer
+    _pending: tuple[App, RequestRecord] | None = None
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the request log is the record."""
@@ -108,6 +110,7 @@ class Handler(BaseHTTPRequestHandler):
         content_type: str = "application/json; charset=utf-8",
         headers: dict[str, str] | None = None,
     ) -> None:
+        self._log(status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -121,6 +124,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(data, separators=(",", ":")).encode(), headers=headers)
 
     def _drop(self) -> None:
+        self._log(0)
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -156,23 +160,30 @@ class Handler(BaseHTTPRequestHandler):
 
     def _api(self, app: App, path: str, query: dict[str, str]) -> None:
         number = app.next_number()
-        headers = {k: v for k, v in self.headers.items()}
+        headers = dict(self.headers.items())
         relative = path[len(API_PREFIX) :] if path.startswith(API_PREFIX + "/") else None
         fault = app.faults.pick(number, relative if relative is not None else path)
-        status = 0
+        # Logged just before the response is written, so a client that has its answer
+        # always finds its request in the log.
+        self._pending = (app, RequestRecord(self.command, path, query, headers, 0, None))
+        if fault is not None:
+            self._pending = (app, replace(self._pending[1], fault=fault.kind))
         try:
             if fault is not None and fault.kind != "slow":
-                status = self._fault(app, fault, query)
+                self._fault(app, fault, query)
                 return
             if fault is not None:
                 time.sleep(fault.delay)
-            status = self._serve(app, relative, query)
+            self._serve(app, relative, query)
         finally:
-            app.log(
-                RequestRecord(
-                    self.command, path, query, headers, status, fault.kind if fault else None
-                )
-            )
+            self._log(0)
+
+    def _log(self, status: int) -> None:
+        pending = getattr(self, "_pending", None)
+        if pending is not None:
+            self._pending = None
+            app, record = pending
+            app.log(replace(record, status=status))
 
     def _token(self, query: dict[str, str]) -> str | None:
         return self.headers.get(TOKEN_HEADER) or query.get(TOKEN_PARAM) or None
