@@ -776,9 +776,10 @@ class World:
         for _ in range(recipients):
             r_created = created + rng.randrange(span)
             state = rng.choices(("active", "completed", "failed"), (6, 3, 1))[0]
+            updated = min(self.now_ms, r_created + rng.randrange(0, 10 * DAY_MS))
             rows.append(
                 RecipientSeed(
-                    object_id(rng, r_created), r_created, r_created, state, rng.getrandbits(32)
+                    object_id(rng, r_created), r_created, updated, state, rng.getrandbits(32)
                 )
             )
         for _ in range(max(1, recipients // 20) if recipients else 0):
@@ -806,7 +807,9 @@ class World:
         opens_total = clicks_total = downloads_total = 0
         for ordinal, stage_id in enumerate(seq["stages"]):
             scheduled = rec.created + ordinal * 2 * DAY_MS
-            sent = ordinal < sent_count and scheduled <= self.now_ms
+            # Rendering never looks at the clock: a stage counts as sent by the time of
+            # the recipient's last update, so rows change only when the world changes them.
+            sent = ordinal < sent_count and (ordinal == 0 or scheduled <= rec.updated)
             opens = rng.randint(0, 3) if sent else 0
             clicks = rng.randint(0, 1) if sent else 0
             opens_total += opens

@@ -75,7 +75,7 @@ def test_first_page_flags_and_cursor_shape(sb, http):
 
 
 def test_next_is_present_on_the_last_page_and_an_empty_page_has_no_cursors(sb, http):
-    rows, pages = walk(http, sb, "/polls", limit=300)
+    _, pages = walk(http, sb, "/polls", limit=300)
     assert len(pages) == 1 and pages[0]["hasNext"] is False and "next" in pages[0]
     empty = get(http, sb, "/polls", next=pages[0]["next"]).json()
     assert empty["results"] == [] and "next" not in empty and "previous" not in empty
