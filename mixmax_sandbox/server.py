@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
@@ -75,8 +76,14 @@ class App:
             self.counter += 1
             return self.counter
 
-    def log(self, record: RequestRecord) -> None:
+    def log(self, record: RequestRecord, replacing: RequestRecord | None = None) -> None:
+        """Append a record, or put it in the place of an earlier placeholder record."""
         with self._lock:
+            if replacing is not None:
+                for index in range(len(self.requests) - 1, -1, -1):
+                    if self.requests[index] is replacing:
+                        self.requests[index] = record
+                        return
             self.requests.append(record)
 
     def request_log(self) -> list[RequestRecord]:
@@ -94,6 +101,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out in two writes
     server: SandboxHTTPServer
     _pending: tuple[App, RequestRecord] | None = None
+    _slot: RequestRecord | None = None
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the request log is the record."""
@@ -173,6 +181,12 @@ class Handler(BaseHTTPRequestHandler):
                 self._fault(app, fault, query)
                 return
             if fault is not None:
+                # Logged on arrival (status 0 until answered): a client that gave up
+                # waiting must still find the slow request in the log.
+                pending = self._pending
+                assert pending is not None
+                self._slot = pending[1]
+                app.log(pending[1])
                 time.sleep(fault.delay)
             self._serve(app, relative, query)
         finally:
@@ -183,7 +197,8 @@ class Handler(BaseHTTPRequestHandler):
         if pending is not None:
             self._pending = None
             app, record = pending
-            app.log(replace(record, status=status))
+            app.log(replace(record, status=status), self._slot)
+            self._slot = None
 
     def _token(self, query: dict[str, str]) -> str | None:
         return self.headers.get(TOKEN_HEADER) or query.get(TOKEN_PARAM) or None
@@ -254,6 +269,13 @@ class Handler(BaseHTTPRequestHandler):
 class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that hang up (timeouts, retries) are normal here; report the rest."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
     def __init__(self, address: tuple[str, int], app: App) -> None:
         self.app = app

@@ -114,6 +114,10 @@ SPAN_DAYS = 365
 TOKEN_PREFIX = "sbx_"
 EVENTS_CAP = 200  # /livefeed/events serves at most the 200 newest events of a message
 CAPPED_MESSAGE_EVENTS = 230  # one message gets more than the cap, to exercise it
+# Drafts get sent and polls get votes within RECENT_DAYS of creation (the tap re-reads a
+# 7-day lookback); the build makes RECENT_ROWS such drafts and polls.
+RECENT_DAYS = 5
+RECENT_ROWS = 3
 BASE_EVENTS_DAYS = 20  # a message's own events happen within 20 days of sending
 ISO_CREATED_AT_NUMBER_EVERY = 10  # 1 in 10 sequences has createdAt as epoch ms (AB `%ms`)
 
@@ -467,8 +471,11 @@ class World:
         self.livefeed_by_message: dict[str, str] = {}
         count = self.size["messages"]
         capped_done = False
-        for _ in range(count):
-            msg = self._new_message(rng, self._past(rng, SPAN_DAYS, 0.05))
+        for index in range(count):
+            # A few drafts of the last days, so advance() has drafts to send.
+            recent = index >= count - RECENT_ROWS
+            created = self._past(rng, RECENT_DAYS, 0.05) if recent else self._past(rng)
+            msg = self._new_message(rng, created, "draft" if recent else None)
             messages.add(msg, msg.created)
             if msg.sent is not None:
                 self._add_livefeed(msg)
@@ -953,8 +960,10 @@ class World:
 
     def _build_polls_and_friends(self, rng: random.Random) -> None:
         polls = self._collection("polls")
-        for _ in range(self.size["polls"]):
-            polls.add(self._poll(rng, self._past(rng, SPAN_DAYS, 0.5)))
+        for index in range(self.size["polls"]):
+            recent = index >= self.size["polls"] - RECENT_ROWS  # polls that still get votes
+            created = self._past(rng, RECENT_DAYS, 0.5) if recent else self._past(rng)
+            polls.add(self._poll(rng, created))
         qa = self._collection("qa")
         for index in range(self.size["qa"]):
             created = self._past(rng)
@@ -1372,7 +1381,7 @@ class World:
             # Drafts of the last two weeks become sent: `sent` set, updatedAt moves.
             recent_drafts = []
             for sort_ms, msg_id in reversed(messages.keys):
-                if sort_ms < start - 14 * DAY_MS:
+                if sort_ms < start - RECENT_DAYS * DAY_MS:
                     break
                 if messages.items[msg_id].state == "draft" and msg_id not in new.get(
                     "messages", []
@@ -1429,7 +1438,14 @@ class World:
             poll = self._poll(rng, when())
             polls.add(poll)
             note(new, "polls", poll["_id"])
-            for _, poll_id in polls.keys[-4:-1]:
+            voting = [
+                k[1]
+                for k in polls.keys[
+                    bisect.bisect_left(polls.keys, (start - RECENT_DAYS * DAY_MS, "")) :
+                ]
+                if k[1] != poll["_id"]
+            ]
+            for poll_id in rng.sample(voting, min(3, len(voting))):
                 row = json.loads(json.dumps(polls.items[poll_id]))
                 person = rng.choice(self.contacts)
                 rng.choice(row["options"])["respondents"].append(

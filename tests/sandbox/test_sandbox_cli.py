@@ -50,7 +50,7 @@ def test_cli_prints_url_and_token_serves_and_exits_cleanly(tmp_path):
 
 def test_cli_rejects_a_bad_fault_spec():
     result = subprocess.run(
-        [sys.executable, "-m", "mixmax_sandbox", "--fault", "teapot"], capture_output=True, text=True,
-        timeout=30,
+        [sys.executable, "-m", "mixmax_sandbox", "--fault", "teapot"],
+        capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert result.returncode == 2 and "teapot" in result.stderr
