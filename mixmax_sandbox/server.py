@@ -59,6 +59,10 @@ class RequestRecord:
         return asdict(self)
 
 
+def query_of(raw_path: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(raw_path).query, keep_blank_values=True))
+
+
 class App:
     """Everything one sandbox serves; shared by all handler threads."""
 
@@ -118,6 +122,11 @@ class Handler(BaseHTTPRequestHandler):
         content_type: str = "application/json; charset=utf-8",
         headers: dict[str, str] | None = None,
     ) -> None:
+        pending = self._pending
+        if pending is not None and "X-RateLimit-Limit" not in (headers or {}):
+            # Every API response carries the rate headers, errors and faults too.
+            rate = pending[0].limiter.peek(self._token(query_of(self.path))).headers
+            headers = {**rate, **(headers or {})}
         self._log(status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -200,12 +209,12 @@ class Handler(BaseHTTPRequestHandler):
             app.log(replace(record, status=status), self._slot)
             self._slot = None
 
-    def _token(self, query: dict[str, str]) -> str | None:
-        return self.headers.get(TOKEN_HEADER) or query.get(TOKEN_PARAM) or None
+    def _token(self, query: dict[str, str]) -> str:
+        return self.headers.get(TOKEN_HEADER) or query.get(TOKEN_PARAM) or ""
 
     def _serve(self, app: App, relative: str | None, query: dict[str, str]) -> int:
         token = self._token(query)
-        if token is None:
+        if not token:
             self._send_json(401, {"message": NO_TOKEN_MESSAGE})
             return 401
         if token != app.token:
@@ -246,7 +255,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(503, {"message": "Service Unavailable"}, retry)
             return 503
         if kind == "429":
-            rate = app.limiter.peek(self._token(query) or "").headers
+            rate = app.limiter.peek(self._token(query)).headers
             self._send_json(429, {"message": RATE_LIMITED_MESSAGE}, {**rate, **retry})
             return 429
         if kind == "404":

@@ -69,3 +69,15 @@ def test_keep_alive_reuses_one_connection(sb, http):
         response = http.get(f"{sb.url}/users/me", headers={"X-API-Token": sb.token}, timeout=10)
         assert response.headers.get("Connection", "keep-alive").lower() != "close"
     assert len(http.adapters["http://"].poolmanager.pools) == 1
+
+
+def test_errors_and_faults_carry_rate_headers_too():
+    with Sandbox(seed=1, rate_limit=10) as sb:
+        sb.add_fault("500")
+        session = requests.Session()
+        faulted = session.get(f"{sb.url}/users/me", headers={"X-API-Token": sb.token}, timeout=10)
+        assert faulted.status_code == 500 and faulted.headers["X-RateLimit-Limit"] == "10"
+        anonymous = session.get(f"{sb.url}/users/me", timeout=10)
+        assert anonymous.status_code == 401 and "X-RateLimit-Remaining" in anonymous.headers
+        missing = session.get(f"{sb.url}/nope", headers={"X-API-Token": sb.token}, timeout=10)
+        assert missing.status_code == 404 and missing.headers["X-RateLimit-Remaining"] == "9"
