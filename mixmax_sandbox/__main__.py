@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--reset-style", choices=RESET_STYLES, default=DEFAULT_RESET_STYLE)
     parser.add_argument(
         "--fault",
-        action="append",
+        action="extend",
+        nargs="+",
         default=[],
         metavar="SPEC",
         help="KIND[:key=value,...], e.g. 500:nth=3 or drop:path=/messages,times=2",
