@@ -31,7 +31,7 @@ docs: venv
 docs-check: venv
 	$(BIN)/python scripts/gen_readme.py --check
 
-test: lint typecheck docs-check unit
+test: lint typecheck docs-check unit e2e
 
 # Pipelines: Meltano (.tools/meltano + plugins in .meltano/), Airflow (.tools/airflow),
 # a throw-away PostgreSQL (scripts/pg.sh), the end-to-end tests and the demo.

@@ -76,7 +76,14 @@ def test_airflow_dag_syncs_every_group_into_postgres(e2e_sandbox, postgres, tmp_
     }
 
     run([str(AIRFLOW), "db", "migrate"], env)
-    run([str(AIRFLOW), "dags", "test", DAG_ID], env, timeout=900)
+    try:
+        run([str(AIRFLOW), "dags", "test", DAG_ID], env, timeout=900)
+    except pytest.fail.Exception as failure:
+        task_logs = "\n".join(
+            f"--- {log.relative_to(airflow_home)} ---\n{log.read_text()[-3000:]}"
+            for log in sorted(airflow_home.glob("logs/**/*.log"))
+        )
+        pytest.fail(f"{failure}\n{task_logs}")
 
     with pg_connect(postgres) as conn, conn.cursor() as cur:
         for stream, ids in sorted(expected.items()):
