@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import (
+from e2e_helpers import (
     AIRFLOW,
     MELTANO,
     REPO,

@@ -7,7 +7,7 @@ import re
 import sys
 
 import pytest
-from conftest import REPO, meltano_env, run, selected_streams
+from e2e_helpers import REPO, meltano_env, run, selected_streams
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import meltano, meltano_env, selected_streams
+from e2e_helpers import meltano, meltano_env, selected_streams
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import (
+from e2e_helpers import (
     datetime_properties,
     meltano,
     meltano_env,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import yaml
-from conftest import REPO, stream_schemas
+from e2e_helpers import REPO, stream_schemas
 
 KINDS = {"string": "string", "integer": "integer", "boolean": "boolean"}
 
