@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
-# Build the wheel and sdist (dist/), check their metadata with `twine check --strict`,
+# Build the wheel and sdist (into $DIST_DIR, default dist/), check their metadata with `twine check --strict`,
 # install the wheel into a clean venv and check `tap-mixmax --about --format=json`.
 # Used by .github/workflows/build.yml; runs the same here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3.11}"
+DIST_DIR="${DIST_DIR:-dist}"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/tapmixmax-build.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 
 "$PYTHON" -m venv "$TMP/tools"
 "$TMP/tools/bin/pip" install -q build twine 2>&1 | grep -v "is ignored" || true
-rm -rf dist
-"$TMP/tools/bin/python" -m build --outdir dist . >"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log"; exit 1; }
-ls -l dist
-"$TMP/tools/bin/twine" check --strict dist/*
+rm -rf "$DIST_DIR"
+"$TMP/tools/bin/python" -m build --outdir "$DIST_DIR" . >"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log"; exit 1; }
+ls -l "$DIST_DIR"
+"$TMP/tools/bin/twine" check --strict "$DIST_DIR"/*
 
 "$PYTHON" -m venv "$TMP/wheel"
-"$TMP/wheel/bin/pip" install -q dist/*.whl 2>&1 | grep -v "is ignored" || true
+"$TMP/wheel/bin/pip" install -q "$DIST_DIR"/*.whl 2>&1 | grep -v "is ignored" || true
 "$TMP/wheel/bin/tap-mixmax" --about --format=json >"$TMP/about.json"
 "$TMP/wheel/bin/python" - "$TMP/about.json" <<'PY'
 import json, sys

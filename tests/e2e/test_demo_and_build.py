@@ -37,7 +37,11 @@ def test_demo_runs_both_pipelines_and_prints_rows_per_stream(postgres, tmp_path)
 
 
 def test_build_wheel_metadata_and_about(tmp_path):
-    env = {**os.environ, "PYTHON": getattr(sys, "_base_executable", sys.executable)}
+    env = {
+        **os.environ,
+        "PYTHON": getattr(sys, "_base_executable", sys.executable),
+        "DIST_DIR": str(tmp_path / "dist"),
+    }
     env.pop("VIRTUAL_ENV", None)
     output, _ = run([str(REPO / "scripts" / "check_build.sh")], env)
     assert "check_build: ok" in output
