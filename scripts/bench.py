@@ -1,0 +1,340 @@
+"""Benchmarks: requests against the minimum, throughput under the limit, CPU and memory.
+
+Prints figures; asserts nothing. Every comparison has its baseline measured in the same
+run. `make bench` runs all of it (a few minutes: the throughput row alone pages for two
+minutes under the real limit); `--quick` skips the slow rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from mixmax_sandbox import Sandbox
+
+BIN = Path(sys.executable).parent
+PAGE = 300
+# Request path -> stream, most specific first.
+ROUTES = [
+    (re.compile(r"/v1/sequences/[^/]+/recipients$"), "sequence_recipients"),
+    (re.compile(r"/v1/teams/[^/]+/members$"), "team_members"),
+    (re.compile(r"/v1/rules/[^/]+/actions$"), "rule_actions"),
+    (re.compile(r"/v1/livefeed/events$"), "livefeed_events"),
+    (re.compile(r"/v1/users/me$"), "users"),
+    (re.compile(r"/v1/userpreferences/me$"), "user_preferences"),
+    (re.compile(r"/v1/appointmentlinks/me$"), "appointment_links"),
+]
+LIST_PATHS = {
+    "sequences": "/v1/sequences",
+    "messages": "/v1/messages",
+    "snippets": "/v1/snippets",
+    "polls": "/v1/polls",
+    "unsubscribes": "/v1/unsubscribes",
+    "livefeed": "/v1/livefeed",
+    "teams": "/v1/teams",
+    "rules": "/v1/rules",
+    "snippet_tags": "/v1/snippettags",
+    "sequence_folders": "/v1/sequencefolders",
+    "code_snippets": "/v1/codesnippets",
+    "meeting_types": "/v1/meetingtypes",
+    "meeting_invites": "/v1/meetinginvites",
+    "insights_reports": "/v1/insightsreports",
+    "qa": "/v1/qa",
+    "yesno": "/v1/yesno",
+    "file_requests": "/v1/filerequests",
+}
+
+
+def stream_of(path: str) -> str:
+    for pattern, stream in ROUTES:
+        if pattern.search(path):
+            return stream
+    for stream, list_path in LIST_PATHS.items():
+        if path == list_path:
+            return stream
+    return path
+
+
+def pages(rows: int) -> int:
+    return max(1, math.ceil(rows / PAGE))
+
+
+def minimum_requests(sb: Sandbox) -> Counter[str]:
+    """The fewest requests that can read the sandbox in full, per stream."""
+    floor: Counter[str] = Counter()
+    for stream in LIST_PATHS:
+        floor[stream] = pages(len(sb.ids(stream)))
+    for stream in ("users", "user_preferences", "appointment_links"):
+        floor[stream] = 1
+    by_parent = Counter(r["sequenceId"] for r in sb.records("sequence_recipients"))
+    floor["sequence_recipients"] = sum(
+        # A full last page needs one more request to prove it was the last.
+        pages(by_parent[s]) + (by_parent[s] % PAGE == 0 and by_parent[s] > 0)
+        for s in sb.ids("sequences")
+    )
+    floor["team_members"] = len(sb.ids("teams"))
+    floor["rule_actions"] = 0  # embedded in /rules with expand=actions
+    active = [r for r in sb.records("livefeed") if r.get("lastEventAt") is not None]
+    floor["livefeed_events"] = len(active)
+    return floor
+
+
+def tap_env() -> dict[str, str]:
+    return {**os.environ, "TAP_MIXMAX_LOGLEVEL": "WARNING", "LOGLEVEL": "WARNING"}
+
+
+UNPACED = 1_000_000  # for sandboxes without a limit; the throughput row keeps the real pace
+
+
+def write_config(directory: Path, sb: Sandbox, **extra: Any) -> Path:
+    path = directory / "config.json"
+    config = {"api_url": sb.url, "api_token": sb.token, "max_requests_per_minute": UNPACED}
+    path.write_text(json.dumps({**config, **extra}))
+    return path
+
+
+def write_catalog(directory: Path, config: Path, streams: set[str] | None) -> Path:
+    discovered = subprocess.run(
+        [str(BIN / "tap-mixmax"), "--config", str(config), "--discover"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=tap_env(),
+    ).stdout
+    catalog = json.loads(discovered)
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = (
+                    streams is None or entry["tap_stream_id"] in streams
+                )
+    path = directory / "catalog.json"
+    path.write_text(json.dumps(catalog))
+    return path
+
+
+def run_tap(
+    directory: Path,
+    sb: Sandbox,
+    streams: set[str] | None = None,
+    state: dict[str, Any] | None = None,
+    output: Path | None = None,
+    **config: Any,
+) -> tuple[dict[str, Any] | None, float, int]:
+    """Run a real tap process; return (last state, CPU seconds, peak RSS in KiB)."""
+    config_path = write_config(directory, sb, **config)
+    argv = [str(BIN / "tap-mixmax"), "--config", str(config_path)]
+    argv += ["--catalog", str(write_catalog(directory, config_path, streams))]
+    if state is not None:
+        state_path = directory / "state.json"
+        state_path.write_text(json.dumps(state))
+        argv += ["--state", str(state_path)]
+    out_path = output or directory / "out.jsonl"
+    with out_path.open("wb") as sink:
+        process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.DEVNULL, env=tap_env())
+        _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise SystemExit(f"tap failed with status {status}")
+    last_state = None
+    with out_path.open() as lines:
+        for line in lines:
+            if line.startswith('{"type":"STATE"') or '"type": "STATE"' in line[:40]:
+                last_state = json.loads(line)["value"]
+    return last_state, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def table(title: str, header: list[str], rows: Iterable[list[Any]]) -> None:
+    rows = [[str(cell) for cell in row] for row in rows]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
+    ]
+    print(f"\n{title}")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def bench_requests(directory: Path) -> None:
+    with Sandbox(seed=42, scale="medium", rate_limit=None) as sb:
+        floor = minimum_requests(sb)
+        sb.clear_requests()
+        state, _, _ = run_tap(directory, sb)
+        full = Counter(stream_of(r.path) for r in sb.requests)
+        extra_checks = full.pop("users", 0) - 1  # users/me doubles as the connection check
+        rows = [
+            [s, len(sb.ids(s)), floor[s], full.get(s, 0), full.get(s, 0) - floor[s]]
+            for s in sorted(floor)
+        ]
+        rows.append(["(connection check)", "", 0, max(0, extra_checks), max(0, extra_checks)])
+        total = sum(full.values()) + max(0, extra_checks) + 1
+        rows.append(["TOTAL", "", sum(floor.values()), total, total - sum(floor.values())])
+        table(
+            "Full sync: requests per stream (scale=medium)",
+            ["stream", "rows", "minimum", "tap", "over"],
+            rows,
+        )
+
+        incremental = {"messages", "polls", "unsubscribes", "livefeed", "livefeed_events"}
+        sb.clear_requests()
+        run_tap(directory, sb, streams=incremental, state=state)
+        idle = Counter(stream_of(r.path) for r in sb.requests)
+        summary = sb.advance(days=1)
+        sb.clear_requests()
+        run_tap(directory, sb, streams=incremental, state=state)
+        day = Counter(stream_of(r.path) for r in sb.requests)
+        table(
+            "Incremental sync: requests (no changes, then one sandbox day of changes)",
+            ["stream", "no changes", "one day"],
+            [[s, idle.get(s, 0), day.get(s, 0)] for s in sorted(incremental | {"users"})],
+        )
+        print(f"  one sandbox day: {json.dumps(summary['counts'])}")
+
+
+def bench_throughput(directory: Path, minutes: float) -> None:
+    rows_needed = int(minutes * 120 * PAGE * 1.2)
+    with Sandbox(
+        seed=3, scale="large", messages=max(rows_needed, 100_000), rate_limit=120, rate_window=60.0
+    ) as sb:
+        start = time.monotonic()
+        process = subprocess.Popen(
+            [
+                str(BIN / "tap-mixmax"),
+                "--config",
+                str(write_config(directory, sb, max_requests_per_minute=120)),
+                "--catalog",
+                str(write_catalog(directory, directory / "config.json", {"messages"})),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=tap_env(),
+        )
+        time.sleep(60)
+        first_minute_429s = sum(1 for r in sb.requests if r.status == 429)
+        time.sleep(max(0.0, minutes * 60 - 60))
+        process.kill()
+        process.wait()
+        elapsed = time.monotonic() - start
+        made = list(sb.requests)
+        ok = [r for r in made if r.status == 200]
+        limited = [r for r in made if r.status == 429]
+        late_429 = len(limited) - first_minute_429s
+        rpm = len(ok) / elapsed * 60
+        table(
+            f"Throughput under the real limit (120 requests / 60 s), {elapsed:.0f} s of paging",
+            ["requests", "per minute", "% of 120", "429s", "429s after 1st minute"],
+            [[len(ok), f"{rpm:.1f}", f"{rpm / 120 * 100:.1f}%", len(limited), late_429]],
+        )
+
+
+def baseline_loop(url: str, token: str, out: Path) -> None:
+    """The raw floor: plain requests + json.loads, one Singer-shaped line per record."""
+    session = requests.Session()
+    session.headers["X-API-Token"] = token
+    cursor = None
+    with out.open("w") as sink:
+        while True:
+            params = {"limit": PAGE, **({"next": cursor} if cursor else {})}
+            body = json.loads(session.get(f"{url}/messages", params=params, timeout=60).content)
+            for row in body["results"]:
+                sink.write(
+                    json.dumps({"type": "RECORD", "stream": "messages", "record": row}) + "\n"
+                )
+            if not body.get("hasNext"):
+                return
+            cursor = body["next"]
+
+
+def timed_baseline(directory: Path, sb: Sandbox) -> tuple[float, int]:
+    code = (
+        "import sys, pathlib; sys.path.insert(0, sys.argv[4]); from bench import baseline_loop; "
+        "baseline_loop(sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3]))"
+    )
+    out = directory / "baseline.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, sb.url, sb.token, str(out), str(Path(__file__).parent)]
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise SystemExit("baseline failed")
+    lines = sum(1 for _ in out.open())
+    return usage.ru_utime + usage.ru_stime, lines
+
+
+def bench_cpu(directory: Path, rows: int, repeats: int) -> None:
+    with Sandbox(seed=9, scale="large", messages=rows, rate_limit=None) as sb:
+        tap_cpu, base_cpu = [], []
+        for _ in range(repeats):
+            _, cpu, _ = run_tap(directory, sb, streams={"messages"})
+            tap_cpu.append(cpu)
+            cpu, _ = timed_baseline(directory, sb)
+            base_cpu.append(cpu)
+        count = len(sb.ids("messages"))
+        tap_median, base_median = statistics.median(tap_cpu), statistics.median(base_cpu)
+        table(
+            f"CPU per record: messages sync of {count:,} rows, no rate limit, median of {repeats}",
+            ["run", "CPU s", "records/s", "us/record"],
+            [
+                [
+                    "tap-mixmax",
+                    f"{tap_median:.2f}",
+                    f"{count / tap_median:,.0f}",
+                    f"{tap_median / count * 1e6:.1f}",
+                ],
+                [
+                    "raw baseline",
+                    f"{base_median:.2f}",
+                    f"{count / base_median:,.0f}",
+                    f"{base_median / count * 1e6:.1f}",
+                ],
+            ],
+        )
+        print(f"  ratio tap / baseline: {tap_median / base_median:.2f}x")
+
+
+def bench_memory(directory: Path, sizes: list[int]) -> None:
+    rows = []
+    for size in sizes:
+        with Sandbox(seed=9, scale="large", messages=size, rate_limit=None) as sb:
+            _, cpu, rss = run_tap(directory, sb, streams={"messages"})
+            rows.append([f"{size:,}", f"{rss / 1024:.1f}", f"{cpu:.1f}"])
+    table("Peak RSS of the tap process, messages sync", ["rows", "peak RSS MiB", "CPU s"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="skip throughput and the 1M-row RSS")
+    parser.add_argument("--cpu-rows", type=int, default=100_000)
+    parser.add_argument("--throughput-minutes", type=float, default=2.5)
+    args = parser.parse_args()
+    print(f"tap-mixmax benchmarks, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.platform()}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        bench_requests(directory)
+        bench_cpu(directory, args.cpu_rows, repeats=1 if args.quick else 3)
+        bench_memory(directory, [10_000, 100_000] if args.quick else [10_000, 1_000_000])
+        if not args.quick:
+            bench_throughput(directory, args.throughput_minutes)
+
+
+if __name__ == "__main__":
+    main()
