@@ -25,6 +25,9 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest -m "not e2e"
 
+bench: venv
+	$(BIN)/python scripts/bench.py
+
 docs: venv
 	$(BIN)/python scripts/gen_readme.py
 
