@@ -115,7 +115,9 @@ class MixmaxStream(RESTStream[t.Any]):
     records_key: str | None = "results"  # None: the body is the record (or a bare array)
     optional_endpoint = True  # a 403/404 here means the plan lacks it: warn, emit nothing
     lookback_setting: str | None = None  # config key of days to re-read before the bookmark
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
+    # RecordShaper already gives every record its schema's shape (timestamps converted,
+    # unknown fields moved to _extra), so the SDK's per-field pass would only cost CPU.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     # Progress STATE this often; for newest-first streams it never moves the bookmark.
     STATE_MSG_FREQUENCY = 1000
 
