@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tap_mixmax.client import ChildStream, MixmaxStream
 from tap_mixmax.streams import STREAM_TYPES
-from tap_mixmax.tap import TapMixmax
+from tap_mixmax.tap import SETTINGS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 MARKERS = {
@@ -22,7 +22,7 @@ MARKERS = {
 
 
 def settings_table() -> str:
-    schema = TapMixmax.config_jsonschema
+    schema = SETTINGS.to_dict()
     required = set(schema.get("required", []))
     rows = ["| Setting | Type | Default | Description |", "|---|---|---|---|"]
     for name, prop in schema["properties"].items():

@@ -30,107 +30,112 @@ MIXMAX_RATE_LIMIT_PER_MINUTE = 120  # mixmax-api.md 1.5
 LOOPBACK_NAMES = frozenset({"localhost"})
 
 
+# The tap's own settings. The SDK appends its built-in ones to `config_jsonschema` in place,
+# so docs and tests read this list.
+SETTINGS = th.PropertiesList(
+    th.Property(
+        "api_token",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="API token",
+        description="Mixmax API token (Settings > Integrations > API). Sent only in the "
+        "X-API-Token header.",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        default=DEFAULT_API_URL,
+        title="API URL",
+        description="Base URL of the Mixmax API. Must be https, except on a loopback "
+        "host (the bundled sandbox).",
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        title="Start date",
+        description="Nothing older is emitted for incremental streams; the live feed's "
+        "`sent:` window starts here on the first sync.",
+    ),
+    th.Property(
+        "lookback_days",
+        th.IntegerType,
+        default=7,
+        title="Lookback days",
+        description="How far before the bookmark messages and polls are re-read, to catch "
+        "drafts sent and votes cast after creation.",
+    ),
+    th.Property(
+        "livefeed_activity_days",
+        th.IntegerType,
+        default=30,
+        title="Live-feed activity days",
+        description="Live-feed rows sent this long before the bookmark are re-read on "
+        "every sync, because opens, clicks and replies keep arriving for weeks.",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType,
+        default=MAX_PAGE_SIZE,
+        title="Page size",
+        description=f"Rows per request, 1 to {MAX_PAGE_SIZE} (Mixmax's maximum).",
+    ),
+    th.Property(
+        "request_timeout",
+        th.IntegerType,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        title="Request timeout",
+        description="Seconds to wait for a response before retrying the request.",
+    ),
+    th.Property(
+        "user_agent",
+        th.StringType,
+        title="User agent",
+        description="User-Agent header to send (default `tap-mixmax/<version>`).",
+    ),
+    th.Property(
+        "max_requests_per_minute",
+        th.IntegerType,
+        default=MIXMAX_RATE_LIMIT_PER_MINUTE,
+        title="Max requests per minute",
+        description="Client-side pace. Lower it when other tools share the token's "
+        "limit of 120 requests per minute.",
+    ),
+    th.Property(
+        "retry_budget_seconds",
+        th.IntegerType,
+        default=DEFAULT_RETRY_BUDGET_SECONDS,
+        title="Retry budget (seconds)",
+        description="How long one request may keep retrying 429s, 5xx answers and network "
+        "failures before the sync fails.",
+    ),
+    th.Property(
+        "recipients_skip_unchanged_sequences",
+        th.BooleanType,
+        default=False,
+        title="Skip unchanged sequences' recipients",
+        description="Read recipients only of sequences that gained a recipient since the "
+        "last sync. Saves requests; misses recipients' state changes in other sequences "
+        "until the next full pass.",
+    ),
+    th.Property(
+        "recipients_full_pass_days",
+        th.IntegerType,
+        default=7,
+        title="Recipients full pass (days)",
+        description="With recipients_skip_unchanged_sequences, read every sequence's "
+        "recipients again this often.",
+    ),
+)
+
+
 class TapMixmax(Tap):
     """Singer tap for the Mixmax REST API."""
 
     name = "tap-mixmax"
     message_writer_class = StateFlushingWriter
 
-    config_jsonschema = th.PropertiesList(
-        th.Property(
-            "api_token",
-            th.StringType,
-            required=True,
-            secret=True,
-            title="API token",
-            description="Mixmax API token (Settings > Integrations > API). Sent only in the "
-            "X-API-Token header.",
-        ),
-        th.Property(
-            "api_url",
-            th.StringType,
-            default=DEFAULT_API_URL,
-            title="API URL",
-            description="Base URL of the Mixmax API. Must be https, except on a loopback "
-            "host (the bundled sandbox).",
-        ),
-        th.Property(
-            "start_date",
-            th.DateTimeType,
-            title="Start date",
-            description="Nothing older is emitted for incremental streams; the live feed's "
-            "`sent:` window starts here on the first sync.",
-        ),
-        th.Property(
-            "lookback_days",
-            th.IntegerType,
-            default=7,
-            title="Lookback days",
-            description="How far before the bookmark messages and polls are re-read, to catch "
-            "drafts sent and votes cast after creation.",
-        ),
-        th.Property(
-            "livefeed_activity_days",
-            th.IntegerType,
-            default=30,
-            title="Live-feed activity days",
-            description="Live-feed rows sent this long before the bookmark are re-read on "
-            "every sync, because opens, clicks and replies keep arriving for weeks.",
-        ),
-        th.Property(
-            "page_size",
-            th.IntegerType,
-            default=MAX_PAGE_SIZE,
-            title="Page size",
-            description=f"Rows per request, 1 to {MAX_PAGE_SIZE} (Mixmax's maximum).",
-        ),
-        th.Property(
-            "request_timeout",
-            th.IntegerType,
-            default=DEFAULT_REQUEST_TIMEOUT,
-            title="Request timeout",
-            description="Seconds to wait for a response before retrying the request.",
-        ),
-        th.Property(
-            "user_agent",
-            th.StringType,
-            title="User agent",
-            description="User-Agent header to send (default `tap-mixmax/<version>`).",
-        ),
-        th.Property(
-            "max_requests_per_minute",
-            th.IntegerType,
-            default=MIXMAX_RATE_LIMIT_PER_MINUTE,
-            title="Max requests per minute",
-            description="Client-side pace. Lower it when other tools share the token's "
-            "limit of 120 requests per minute.",
-        ),
-        th.Property(
-            "retry_budget_seconds",
-            th.IntegerType,
-            default=DEFAULT_RETRY_BUDGET_SECONDS,
-            title="Retry budget (seconds)",
-            description="How long one request may keep retrying 429s, 5xx answers and network "
-            "failures before the sync fails.",
-        ),
-        th.Property(
-            "recipients_skip_unchanged_sequences",
-            th.BooleanType,
-            default=False,
-            title="Skip unchanged sequences' recipients",
-            description="Read recipients only of sequences that gained a recipient since the "
-            "last sync. Saves requests; misses recipients' state changes in other sequences "
-            "until the next full pass.",
-        ),
-        th.Property(
-            "recipients_full_pass_days",
-            th.IntegerType,
-            default=7,
-            title="Recipients full pass (days)",
-            description="With recipients_skip_unchanged_sequences, read every sequence's "
-            "recipients again this often.",
-        ),
-    ).to_dict()
+    config_jsonschema = SETTINGS.to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         try:

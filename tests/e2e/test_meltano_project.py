@@ -17,10 +17,10 @@ def plugin(kind: str, name: str) -> dict:
 
 
 def test_every_tap_setting_is_declared_with_its_kind():
-    from tap_mixmax.tap import TapMixmax
+    from tap_mixmax.tap import SETTINGS
 
     declared = {s["name"]: s for s in plugin("extractors", "tap-mixmax")["settings"]}
-    properties = TapMixmax.config_jsonschema["properties"]
+    properties = SETTINGS.to_dict()["properties"]
     assert set(declared) == set(properties)
     for name, prop in properties.items():
         types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
