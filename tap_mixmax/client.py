@@ -375,7 +375,8 @@ class CappedOffsetPaginator(OffsetPaginator):
         self._on_cap = on_cap
 
     def limit_at(self, offset: int) -> int:
-        return max(0, min(self.page_size, self.cap - offset))
+        """The largest limit Mixmax accepts at this offset (offset + limit <= cap)."""
+        return max(1, min(self.page_size, self.cap - offset))
 
     def has_more(self, response: requests.Response) -> bool:
         rows = page_body(response)
@@ -400,7 +401,7 @@ class OffsetChildStream(ChildStream):
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         offset = int(next_page_token or 0)
-        limit = max(1, min(self.page_size, self.offset_cap - offset))
+        limit = self.get_new_paginator().limit_at(offset)
         return {**self.extra_params, "offset": offset, "limit": limit}
 
     def _warn_cap(self) -> None:

@@ -238,7 +238,7 @@ class RulesStream(MixmaxStream):
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         actions = row.pop("actions", None)
-        if isinstance(actions, list):
+        if isinstance(actions, list) and any(child.selected for child in self.child_streams):
             self.embedded_actions[row["_id"]] = actions
         raw = row.get("filter")
         try:
