@@ -132,3 +132,18 @@ def test_http_date_retry_after_and_html_502_are_retried(api):
     output = run_tap(config(api), streams={"unsubscribes"})
     assert output.ids("unsubscribes") == [rows[0]["_id"]]
     assert calls["n"] == 3
+
+
+def test_an_unknown_field_is_kept_in_extra_with_one_warning(api, caplog):
+    row = {**unsubscribe(1, 2_000_000_000_000), "brandNewField": {"x": 1}}
+    api.expect_request("/v1/unsubscribes").respond_with_json(
+        {"results": [row], "hasNext": False, "next": "x"}
+    )
+    with caplog.at_level("WARNING"):
+        output = run_tap(config(api), streams={"unsubscribes"})
+    (record,) = output.records["unsubscribes"]
+    assert record["_extra"] == {"brandNewField": {"x": 1}}
+    assert "brandNewField" not in record
+    assert record["createdAt"] == "2033-05-18T03:33:20.000Z"
+    warnings = [r.getMessage() for r in caplog.records if "brandNewField" in r.getMessage()]
+    assert len(warnings) == 1 and "_extra" in warnings[0]
