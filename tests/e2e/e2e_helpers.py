@@ -40,6 +40,14 @@ TAP_REQUESTS_PER_MINUTE = 1000
 MELTANO_TIMEOUT = 600
 
 
+# Streams keyed by something other than `_id` (the sandbox's ids() returns the same field).
+KEY_COLUMNS = {"team_members": "memberId", "appointment_links": "userId"}
+
+
+def row_key(stream: str) -> str:
+    return KEY_COLUMNS.get(stream, "_id")
+
+
 def selected_streams(extractor: str = "tap-mixmax") -> list[str]:
     """Stream names the `select` of an extractor in meltano.yml names (`<stream>.*`)."""
     project = yaml.safe_load((REPO / "meltano.yml").read_text())

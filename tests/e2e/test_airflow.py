@@ -15,6 +15,7 @@ from e2e_helpers import (
     meltano,
     meltano_env,
     pg_connect,
+    row_key,
     run,
     selected_streams,
     unique_name,
@@ -89,7 +90,7 @@ def test_airflow_dag_syncs_every_group_into_postgres(e2e_sandbox, postgres, tmp_
         for stream, ids in sorted(expected.items()):
             if not ids:
                 continue
-            cur.execute(f'SELECT "_id"::text FROM "{schema}"."{stream}"')
+            cur.execute(f'SELECT "{row_key(stream)}"::text FROM "{schema}"."{stream}"')
             got = [row[0] for row in cur.fetchall()]
             assert len(got) == len(set(got)), f"{stream}: duplicated _id"
             assert set(got) == ids, f"{stream}: {len(got)} rows, sandbox has {len(ids)}"
