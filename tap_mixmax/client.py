@@ -24,7 +24,9 @@ from tap_mixmax.records import (
     EXTRA_FIELD,
     EXTRA_FIELD_SCHEMA,
     RecordShaper,
+    TimestampError,
     format_utc,
+    normalize_timestamp,
     to_datetime,
 )
 
@@ -67,6 +69,15 @@ def load_schema(name: str) -> dict[str, t.Any]:
     schema: dict[str, t.Any] = json.loads(text)
     schema.setdefault("properties", {})[EXTRA_FIELD] = EXTRA_FIELD_SCHEMA
     return schema
+
+
+def _is_older(value: t.Any, cutoff: str) -> bool:
+    """Whether a replication value is before the cutoff; unknown or unreadable is not."""
+    try:
+        normalized = normalize_timestamp(value)
+    except TimestampError:
+        return False
+    return normalized is not None and normalized < cutoff
 
 
 def _api_message(response: requests.Response) -> str:
@@ -125,6 +136,7 @@ class MixmaxStream(RESTStream[t.Any]):
         super().__init__(tap, schema=load_schema(self.name))
         self._shaper = RecordShaper(self.schema)
         self._cutoff: str | None = None
+        self._unknown_reported: set[str] = set()
 
     # -- connection ---------------------------------------------------------------
 
@@ -203,13 +215,17 @@ class MixmaxStream(RESTStream[t.Any]):
         self.check_envelope(body, path)
         setattr(response, _BODY_ATTR, body)
 
+    def rows_of(self, body: t.Any) -> list[t.Any] | None:
+        """The rows of a page body, or None when the envelope has no list of them."""
+        if self.records_key is None:
+            return body if isinstance(body, list) else [body]
+        rows = body.get(self.records_key) if isinstance(body, dict) else None
+        return rows if isinstance(rows, list) else None
+
     def check_envelope(self, body: t.Any, path: str) -> None:
         """A page we cannot read whole is retried, never half-used."""
-        if self.records_key is None:
-            rows = body if isinstance(body, list) else [body]
-        elif isinstance(body, dict) and isinstance(body.get(self.records_key), list):
-            rows = body[self.records_key]
-        else:
+        rows = self.rows_of(body)
+        if rows is None:
             raise errors.MalformedPageError(
                 f"Mixmax sent a page without a '{self.records_key}' list on {path}"
             )
@@ -282,10 +298,8 @@ class MixmaxStream(RESTStream[t.Any]):
         return params
 
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        body = page_body(response)  # its shape was checked before any retry decision
-        if self.records_key is None:
-            return body if isinstance(body, list) else [body]
-        return t.cast(list[dict[str, t.Any]], body[self.records_key])
+        # The envelope was checked in validate_response, before any retry decision.
+        return t.cast(list[dict[str, t.Any]], self.rows_of(page_body(response)))
 
     # -- incremental: newest-first lists with a client-side cutoff ---------------------------
 
@@ -313,11 +327,8 @@ class MixmaxStream(RESTStream[t.Any]):
         """Newest first: once a whole page is older than the cutoff, the rest is too."""
         if self._cutoff is None or not rows or not self.replication_key:
             return False
-        key = self.replication_key
-        return all(
-            row.get(key) is not None and format_utc(to_datetime(row[key])) < self._cutoff
-            for row in rows
-        )
+        key, cutoff = self.replication_key, self._cutoff
+        return all(_is_older(row.get(key), cutoff) for row in rows)
 
     # -- records ---------------------------------------------------------------------
 
@@ -330,14 +341,15 @@ class MixmaxStream(RESTStream[t.Any]):
             if not self.optional_endpoint:
                 raise
             self.skip_unavailable(exc, context)
-        if self._shaper.unknown_seen:
+        new_unknown = self._shaper.unknown_seen - self._unknown_reported
+        if new_unknown:  # once per field and stream, however many parents a child has
             self.logger.warning(
                 "Stream %s: kept unknown fields %s in %s",
                 self.name,
-                sorted(self._shaper.unknown_seen),
+                sorted(new_unknown),
                 EXTRA_FIELD,
             )
-            self._shaper.unknown_seen.clear()
+            self._unknown_reported |= new_unknown
 
     def skip_unavailable(self, exc: errors.MixmaxError, context: Context | None) -> None:
         """A top-level endpoint the account cannot use: one warning, no records."""
@@ -366,6 +378,11 @@ class ChildStream(MixmaxStream):
         self.logger.warning("Stream %s: skipping %s: %s", self.name, context, exc)
 
 
+def capped_limit(page_size: int, cap: int, offset: int) -> int:
+    """The largest limit Mixmax accepts at this offset (offset + limit <= cap)."""
+    return max(1, min(page_size, cap - offset))
+
+
 class CappedOffsetPaginator(OffsetPaginator):
     """Offset paging for bare arrays: stop on a short or empty page, or at the cap."""
 
@@ -375,8 +392,7 @@ class CappedOffsetPaginator(OffsetPaginator):
         self._on_cap = on_cap
 
     def limit_at(self, offset: int) -> int:
-        """The largest limit Mixmax accepts at this offset (offset + limit <= cap)."""
-        return max(1, min(self.page_size, self.cap - offset))
+        return capped_limit(self.page_size, self.cap, offset)
 
     def has_more(self, response: requests.Response) -> bool:
         rows = page_body(response)
@@ -401,7 +417,7 @@ class OffsetChildStream(ChildStream):
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         offset = int(next_page_token or 0)
-        limit = self.get_new_paginator().limit_at(offset)
+        limit = capped_limit(self.page_size, self.offset_cap, offset)
         return {**self.extra_params, "offset": offset, "limit": limit}
 
     def _warn_cap(self) -> None:

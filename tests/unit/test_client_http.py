@@ -147,3 +147,34 @@ def test_an_unknown_field_is_kept_in_extra_with_one_warning(api, caplog):
     assert record["createdAt"] == "2033-05-18T03:33:20.000Z"
     warnings = [r.getMessage() for r in caplog.records if "brandNewField" in r.getMessage()]
     assert len(warnings) == 1 and "_extra" in warnings[0]
+
+
+def test_a_child_streams_unknown_field_is_warned_about_once_not_per_parent(api, caplog):
+    teams = [{"_id": f"team{i}", "name": f"T{i}", "createdAt": 1_700_000_000_000} for i in range(3)]
+    api.expect_request("/v1/teams").respond_with_json({"results": teams, "hasNext": False})
+    for team in teams:
+        member = {"memberId": f"m-{team['_id']}", "role": "member", "surpriseField": 1}
+        api.expect_request(f"/v1/teams/{team['_id']}/members").respond_with_json(
+            {"results": [member], "hasNext": False}
+        )
+    with caplog.at_level("WARNING"):
+        output = run_tap(config(api), streams={"teams", "team_members"})
+    assert [r["_extra"] for r in output.records["team_members"]] == [{"surpriseField": 1}] * 3
+    warnings = [r for r in caplog.records if "surpriseField" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_an_unreadable_replication_value_is_kept_and_does_not_stop_paging(api):
+    rows = [
+        {"_id": "a", "email": "a@x.test", "createdAt": "not a date"},
+        unsubscribe(2, 2_000_000_000_000),
+    ]
+    api.expect_request("/v1/unsubscribes").respond_with_json({"results": rows, "hasNext": False})
+    bookmark = {"replication_key": "createdAt", "replication_key_value": "2030-01-01T00:00:00.000Z"}
+    output = run_tap(
+        config(api), streams={"unsubscribes"}, state={"bookmarks": {"unsubscribes": bookmark}}
+    )
+    by_id = {r["_id"]: r for r in output.records["unsubscribes"]}
+    assert by_id["a"]["createdAt"] is None
+    assert by_id["a"]["_extra"] == {"createdAt": "not a date"}
+    assert unsubscribe(2, 0)["_id"] in by_id
