@@ -19,6 +19,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator, OffsetPaginator, SinglePagePaginator
 
 from tap_mixmax import errors
+from tap_mixmax.accounts import ACCOUNT_FIELD, ACCOUNT_FIELD_SCHEMA
 from tap_mixmax.pacing import RequestPacer, parse_retry_after
 from tap_mixmax.records import (
     EXTRA_FIELD,
@@ -133,10 +134,28 @@ class MixmaxStream(RESTStream[t.Any]):
     STATE_MSG_FREQUENCY = 1000
 
     def __init__(self, tap: Tap) -> None:
-        super().__init__(tap, schema=load_schema(self.name))
+        schema = load_schema(self.name)
+        # With `accounts`, two users can see the same object (a shared sequence): the
+        # account joins the record and its key.
+        self.account: str | None = getattr(tap, "account", None)
+        account_mode = bool(getattr(tap, "account_mode", False))
+        if account_mode:
+            schema = {**schema, "properties": {**schema["properties"]}}
+            schema["properties"][ACCOUNT_FIELD] = ACCOUNT_FIELD_SCHEMA
+            schema["required"] = [ACCOUNT_FIELD, *schema.get("required", [])]
+        super().__init__(tap, schema=schema)
+        if account_mode:
+            self.primary_keys = (ACCOUNT_FIELD, *(self.primary_keys or ()))
+        self._account_logger = (
+            super().logger.getChild(self.account) if self.account else super().logger
+        )
         self._shaper = RecordShaper(self.schema)
         self._cutoff: str | None = None
         self._unknown_reported: set[str] = set()
+
+    @property
+    def logger(self) -> logging.Logger:
+        return self._account_logger  # with `accounts`, lines name the account
 
     # -- connection ---------------------------------------------------------------
 
@@ -147,7 +166,7 @@ class MixmaxStream(RESTStream[t.Any]):
     @property
     def http_headers(self) -> dict[str, str]:
         # The token travels in this header only, never in a URL.
-        return {TOKEN_HEADER: self.config["api_token"], "User-Agent": self.user_agent}
+        return {TOKEN_HEADER: self._tap.api_token, "User-Agent": self.user_agent}  # type: ignore[attr-defined]
 
     @functools.cached_property
     def user_agent(self) -> str:
@@ -361,6 +380,8 @@ class MixmaxStream(RESTStream[t.Any]):
                 if key in self._shaper.known:
                     row.setdefault(key, value)
         record = self._shaper.shape(row)
+        if self.account is not None:
+            record[ACCOUNT_FIELD] = self.account
         if self._cutoff is not None and self.replication_key:
             value = record.get(self.replication_key)
             if value is not None and value < self._cutoff:

@@ -13,6 +13,14 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_mixmax import errors, streams
+from tap_mixmax.accounts import (
+    DEFAULT_PARALLEL_ACCOUNTS,
+    Account,
+    AccountsOutput,
+    AccountsSync,
+    AccountWriter,
+    parse_accounts,
+)
 from tap_mixmax.client import (
     DEFAULT_API_URL,
     DEFAULT_REQUEST_TIMEOUT,
@@ -36,11 +44,50 @@ SETTINGS = th.PropertiesList(
     th.Property(
         "api_token",
         th.StringType,
-        required=True,
         secret=True,
         title="API token",
         description="Mixmax API token (Settings > Integrations > API). Sent only in the "
-        "X-API-Token header.",
+        "X-API-Token header. Required unless `accounts` is set.",
+    ),
+    th.Property(
+        "accounts",
+        th.ArrayType(
+            th.ObjectType(
+                th.Property(
+                    "name",
+                    th.StringType,
+                    required=True,
+                    description="Unique name; becomes the `account` column and keys state.",
+                ),
+                th.Property(
+                    "api_token",
+                    th.StringType,
+                    required=True,
+                    secret=True,
+                    description="That user's Mixmax API token.",
+                ),
+            )
+        ),
+        secret=True,
+        title="Accounts",
+        description="Instead of `api_token`: one `{name, api_token}` per Mixmax user. "
+        "Accounts sync concurrently, each within its own rate limit; every record gets an "
+        "`account` column, which joins the primary key.",
+    ),
+    th.Property(
+        "max_parallel_accounts",
+        th.IntegerType,
+        default=DEFAULT_PARALLEL_ACCOUNTS,
+        title="Max parallel accounts",
+        description="With `accounts`: how many accounts sync at the same time.",
+    ),
+    th.Property(
+        "tolerate_revoked_tokens",
+        th.BooleanType,
+        default=False,
+        title="Tolerate revoked tokens",
+        description="With `accounts`: an account whose token Mixmax rejects is reported as a "
+        "warning and the sync still succeeds (it fails if every account is rejected).",
     ),
     th.Property(
         "api_url",
@@ -137,7 +184,9 @@ class TapMixmax(Tap):
 
     config_jsonschema = SETTINGS.to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+    def __init__(self, *args: t.Any, account: str | None = None, **kwargs: t.Any) -> None:
+        # Set before the SDK builds the streams: an account's tap tags its records.
+        self.account = account
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as exc:
@@ -151,6 +200,48 @@ class TapMixmax(Tap):
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(self) for stream_type in streams.STREAM_TYPES]
+
+    @property
+    def account_mode(self) -> bool:
+        """Whether records carry an `account` column (and keys start with it)."""
+        return self.account is not None or bool(self.config.get("accounts"))
+
+    # The SDK marks sync_all final; with `accounts` the one stream loop becomes one per
+    # account, each in a tap of its own (tap_mixmax/accounts.py).
+    def sync_all(self) -> None:  # type: ignore[misc]
+        if self.account is not None or not self.config.get("accounts"):
+            super().sync_all()
+            return
+        AccountsSync(
+            parse_accounts(self.config),
+            AccountsOutput(self.message_writer, self.state),
+            self._account_tap,
+            parallel=int(self.config.get("max_parallel_accounts", DEFAULT_PARALLEL_ACCOUNTS)),
+            tolerate_revoked=bool(self.config.get("tolerate_revoked_tokens")),
+            logger=self.logger,
+        ).run()
+
+    @property
+    def api_token(self) -> str:
+        """This tap's token; with `accounts`, the first account's (for `--test`)."""
+        token = self.config.get("api_token")
+        if not token and self.config.get("accounts"):
+            token = parse_accounts(self.config)[0].api_token
+        return str(token or "")
+
+    def _account_tap(
+        self, account: Account, state: dict[str, t.Any], writer: AccountWriter | None
+    ) -> TapMixmax:
+        """A single-account tap for one entry of `accounts`, sharing this one's catalog."""
+        config = {key: value for key, value in self.config.items() if key != "accounts"}
+        config["api_token"] = account.api_token
+        return TapMixmax(
+            config=config,
+            catalog=self.input_catalog,
+            state=state,
+            message_writer=writer,
+            account=account.name,
+        )
 
     def check_connection(self) -> None:
         """Fail fast, with one clear line, on a bad token or a plan without API access.
@@ -169,8 +260,19 @@ class TapMixmax(Tap):
 
 def check_config(config: t.Mapping[str, t.Any]) -> None:
     """Checks JSON Schema cannot express; raises ConfigError with one clear sentence."""
-    if not str(config.get("api_token") or "").strip():
-        raise errors.ConfigError("invalid config: api_token is empty")
+    accounts = parse_accounts(config)
+    has_token = bool(str(config.get("api_token") or "").strip())
+    if accounts and has_token:
+        raise errors.ConfigError("invalid config: set api_token or accounts, not both")
+    if not accounts and not has_token:
+        raise errors.ConfigError("invalid config: api_token is empty (set api_token or accounts)")
+    if accounts and config.get("emit_activate_version_messages"):
+        raise errors.ConfigError(
+            "invalid config: emit_activate_version_messages cannot be used with accounts "
+            "(one account's table version would delete the other accounts' rows)"
+        )
+    if int(config.get("max_parallel_accounts", DEFAULT_PARALLEL_ACCOUNTS)) < 1:
+        raise errors.ConfigError("invalid config: max_parallel_accounts must be at least 1")
     url = urlparse(str(config.get("api_url", DEFAULT_API_URL)))
     if url.scheme not in {"http", "https"} or not url.hostname:
         raise errors.ConfigError(

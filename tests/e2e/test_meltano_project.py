@@ -25,7 +25,10 @@ def test_every_tap_setting_is_declared_with_its_kind():
     for name, prop in properties.items():
         types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
         json_type = next(t for t in types if t != "null")
-        if prop.get("secret"):
+        if json_type == "array":
+            assert declared[name]["kind"] == "array", name
+            assert declared[name].get("sensitive") is bool(prop.get("secret")), name
+        elif prop.get("secret"):
             assert declared[name]["kind"] == "password", name
             assert declared[name].get("sensitive") is True, name
         elif prop.get("format") == "date-time":
