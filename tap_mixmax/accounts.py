@@ -1,35 +1,28 @@
 """Org-wide sync: one single-account tap per entry of `accounts`, run concurrently.
 
-Each account is a complete tap of its own (its token, its pacer, its streams), so the
-single-account path stays the only sync logic. All of them write through one
-`AccountsOutput`, which sends each stream's SCHEMA once, passes RECORDs through and turns
-every account's STATE into one state for the whole sync: per stream, one SDK partition
-per account (`{"context": {"account": name}, ...}`). An account's bookmarks therefore
-only ever move with that account's own records.
+Each account is a complete tap of its own (its token, its pacer, its streams), writing
+through one SharedOutput (tap_mixmax/parallel.py). The merged state keeps, per stream,
+one SDK partition per account (`{"context": {"account": name}, ...}`), so an account's
+bookmarks only ever move with that account's own records.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import copy
 import dataclasses
 import logging
-import threading
-import time
 import typing as t
 from collections.abc import Callable, Mapping, Sequence
 
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
-from singer_sdk.singerlib.encoding.simple import Message, SchemaMessage, StateMessage
+from singer_sdk.singerlib.encoding.simple import Message
 
 from tap_mixmax import errors
+from tap_mixmax.parallel import PartWriter, SharedOutput, State, SyncsAll
 
 ACCOUNT_FIELD = "account"
 ACCOUNT_FIELD_SCHEMA: dict[str, t.Any] = {"type": ["string"]}
 DEFAULT_PARALLEL_ACCOUNTS = 4
-# A merged STATE carries every account, so it is written at most this often (and once
-# at the end). Skipping one only means a resumed sync re-reads a little more.
-STATE_MIN_INTERVAL_SECONDS = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,78 +84,19 @@ def merged_state(states: Mapping[str, Mapping[str, t.Any]]) -> dict[str, t.Any]:
     return {"bookmarks": bookmarks}
 
 
-class AccountsOutput:
-    """The one stdout of an org-wide sync, shared by every account's thread."""
+def accounts_output(
+    writer: GenericSingerWriter[t.Any, Message], state: Mapping[str, t.Any]
+) -> SharedOutput:
+    """The shared output of an org-wide sync, starting from the input state.
 
-    def __init__(
-        self, writer: GenericSingerWriter[t.Any, Message], state: Mapping[str, t.Any]
-    ) -> None:
-        self._writer = writer
-        self._lock = threading.Lock()
-        # Accounts no longer configured keep their bookmarks, for when they come back.
-        self._states = {name: account_state(state, name) for name in accounts_in_state(state)}
-        self._schemas: dict[str, SchemaMessage] = {}
-        self._state_written_at = float("-inf")
-        self._state_pending = False
-
-    def writer_for(self, account: str) -> AccountWriter:
-        return AccountWriter(self, account)
-
-    def state_of(self, account: str) -> dict[str, t.Any]:
-        """The account's bookmarks as of the last STATE it wrote (or the input state)."""
-        with self._lock:
-            return copy.deepcopy(self._states.get(account) or {"bookmarks": {}})
-
-    def serialize(self, message: Message) -> t.Any:
-        return self._writer.serialize_message(message)
-
-    def write(self, account: str, message: Message) -> None:
-        with self._lock:
-            if isinstance(message, StateMessage):
-                # A copy: the account's thread goes on changing its live state.
-                self._states[account] = copy.deepcopy(dict(message.value))
-                self._state_pending = True
-                if time.monotonic() - self._state_written_at >= STATE_MIN_INTERVAL_SECONDS:
-                    self._write_state()
-                return
-            if isinstance(message, SchemaMessage):
-                if self._schemas.get(message.stream) == message:
-                    return  # every account sends the same SCHEMA; once is enough
-                self._schemas[message.stream] = message
-            self._writer.write_message(message)
-
-    def close(self) -> None:
-        """Write the final STATE, covering every record written."""
-        with self._lock:
-            if self._state_pending:
-                self._write_state()
-
-    def _write_state(self) -> None:
-        self._writer.write_message(StateMessage(value=merged_state(self._states)))
-        self._state_written_at = time.monotonic()
-        self._state_pending = False
-
-
-class AccountWriter(GenericSingerWriter[t.Any, Message]):
-    """The message writer of one account's tap: everything goes to the shared output."""
-
-    def __init__(self, output: AccountsOutput, account: str) -> None:
-        self._output = output
-        self._account = account
-
-    def serialize_message(self, message: Message) -> t.Any:
-        return self._output.serialize(message)
-
-    def write_message(self, message: Message) -> None:
-        self._output.write(self._account, message)
-
-
-class SyncsAll(t.Protocol):
-    def sync_all(self) -> None: ...
+    Accounts no longer configured keep their bookmarks, for when they come back.
+    """
+    states = {name: account_state(state, name) for name in accounts_in_state(state)}
+    return SharedOutput(writer, states, merged_state)
 
 
 # Builds one account's tap from the account, its own state and its writer.
-AccountTapFactory = Callable[[Account, dict[str, t.Any], AccountWriter], SyncsAll]
+AccountTapFactory = Callable[[Account, State, PartWriter], SyncsAll]
 
 
 class AccountsSync:
@@ -171,7 +105,7 @@ class AccountsSync:
     def __init__(
         self,
         accounts: Sequence[Account],
-        output: AccountsOutput,
+        output: SharedOutput,
         new_tap: AccountTapFactory,
         *,
         parallel: int,

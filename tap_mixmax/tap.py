@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import logging
 import sys
@@ -16,9 +17,8 @@ from tap_mixmax import errors, streams
 from tap_mixmax.accounts import (
     DEFAULT_PARALLEL_ACCOUNTS,
     Account,
-    AccountsOutput,
     AccountsSync,
-    AccountWriter,
+    accounts_output,
     parse_accounts,
 )
 from tap_mixmax.client import (
@@ -27,8 +27,16 @@ from tap_mixmax.client import (
     DEFAULT_RETRY_BUDGET_SECONDS,
     MAX_PAGE_SIZE,
 )
+from tap_mixmax.lanes import (
+    CONNECTION_STREAM,
+    DEFAULT_PARALLEL_STREAMS,
+    LanesSync,
+    lanes_state,
+    stream_families,
+)
 from tap_mixmax.output import StateFlushingWriter
 from tap_mixmax.pacing import RequestPacer
+from tap_mixmax.parallel import Part, PartWriter, SharedOutput, State
 from tap_mixmax.records import TimestampError, to_datetime
 
 if t.TYPE_CHECKING:
@@ -149,6 +157,15 @@ SETTINGS = th.PropertiesList(
         "limit of 120 requests per minute.",
     ),
     th.Property(
+        "max_parallel_streams",
+        th.IntegerType,
+        default=DEFAULT_PARALLEL_STREAMS,
+        title="Max parallel streams",
+        description="How many top-level streams (each with its children) sync at once, "
+        "sharing the token's pace. More keeps the rate limit busy when Mixmax answers "
+        "slowly; 1 syncs one stream after another.",
+    ),
+    th.Property(
         "retry_budget_seconds",
         th.IntegerType,
         default=DEFAULT_RETRY_BUDGET_SECONDS,
@@ -184,9 +201,10 @@ class TapMixmax(Tap):
 
     config_jsonschema = SETTINGS.to_dict()
 
-    def __init__(self, *args: t.Any, account: str | None = None, **kwargs: t.Any) -> None:
+    def __init__(self, *args: t.Any, part: Part | None = None, **kwargs: t.Any) -> None:
         # Set before the SDK builds the streams: an account's tap tags its records.
-        self.account = account
+        self.part = part or Part()
+        self.account = self.part.account
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as exc:
@@ -195,26 +213,56 @@ class TapMixmax(Tap):
         if kwargs.get("validate_config", True):
             check_config(self.config)
         rpm = self.config.get("max_requests_per_minute", MIXMAX_RATE_LIMIT_PER_MINUTE)
-        self.pacer = RequestPacer(int(rpm))
-        self._connection_checked = False
+        self.pacer = self.part.pacer or RequestPacer(int(rpm))
+        # A lane starts after its account's token was proven.
+        self._connection_checked = self.part.streams is not None
 
     def discover_streams(self) -> list[Stream]:
-        return [stream_type(self) for stream_type in streams.STREAM_TYPES]
+        every: list[Stream] = [stream_type(self) for stream_type in streams.STREAM_TYPES]
+        only = self.part.streams
+        return every if only is None else [stream for stream in every if stream.name in only]
 
     @property
     def account_mode(self) -> bool:
         """Whether records carry an `account` column (and keys start with it)."""
         return self.account is not None or bool(self.config.get("accounts"))
 
-    # The SDK marks sync_all final; with `accounts` the one stream loop becomes one per
-    # account, each in a tap of its own (tap_mixmax/accounts.py).
+    # The SDK marks sync_all final. With `accounts`, the one stream loop becomes one per
+    # account (tap_mixmax/accounts.py); within an account, a few stream families run at
+    # once (tap_mixmax/lanes.py). Each part is a tap of its own, syncing the SDK's way.
     def sync_all(self) -> None:  # type: ignore[misc]
-        if self.account is not None or not self.config.get("accounts"):
-            super().sync_all()
+        if self.account is None and self.config.get("accounts"):
+            self._sync_accounts()
             return
+        parallel = int(self.config.get("max_parallel_streams", DEFAULT_PARALLEL_STREAMS))
+        families = stream_families(self.streams.values()) if self.part.streams is None else {}
+        if parallel > 1 and len(families) > 1:
+            self._sync_lanes(families, parallel)
+            return
+        super().sync_all()
+
+    def _sync_lanes(self, families: dict[str, frozenset[str]], parallel: int) -> None:
+        state = copy.deepcopy(dict(self.state))
+        output = SharedOutput(self.message_writer, {}, lanes_state(state, families))
+        if CONNECTION_STREAM not in families:
+            self.check_connection()  # one /users/me before the lanes fan out
+
+        def lane_tap(family: frozenset[str], state: State, writer: PartWriter) -> TapMixmax:
+            part = Part(account=self.account, streams=family, pacer=self.pacer)
+            return TapMixmax(
+                config=dict(self.config),
+                catalog=self.input_catalog,
+                state=state,
+                message_writer=writer,
+                part=part,
+            )
+
+        LanesSync(families, output, state, lane_tap, parallel=parallel, logger=self.logger).run()
+
+    def _sync_accounts(self) -> None:
         AccountsSync(
             parse_accounts(self.config),
-            AccountsOutput(self.message_writer, self.state),
+            accounts_output(self.message_writer, self.state),
             self._account_tap,
             parallel=int(self.config.get("max_parallel_accounts", DEFAULT_PARALLEL_ACCOUNTS)),
             tolerate_revoked=bool(self.config.get("tolerate_revoked_tokens")),
@@ -230,7 +278,7 @@ class TapMixmax(Tap):
         return str(token or "")
 
     def _account_tap(
-        self, account: Account, state: dict[str, t.Any], writer: AccountWriter | None
+        self, account: Account, state: dict[str, t.Any], writer: PartWriter | None
     ) -> TapMixmax:
         """A single-account tap for one entry of `accounts`, sharing this one's catalog."""
         config = {key: value for key, value in self.config.items() if key != "accounts"}
@@ -240,7 +288,7 @@ class TapMixmax(Tap):
             catalog=self.input_catalog,
             state=state,
             message_writer=writer,
-            account=account.name,
+            part=Part(account=account.name),
         )
 
     def check_connection(self) -> None:
@@ -271,6 +319,8 @@ def check_config(config: t.Mapping[str, t.Any]) -> None:
             "invalid config: emit_activate_version_messages cannot be used with accounts "
             "(one account's table version would delete the other accounts' rows)"
         )
+    if int(config.get("max_parallel_streams", DEFAULT_PARALLEL_STREAMS)) < 1:
+        raise errors.ConfigError("invalid config: max_parallel_streams must be at least 1")
     if int(config.get("max_parallel_accounts", DEFAULT_PARALLEL_ACCOUNTS)) < 1:
         raise errors.ConfigError("invalid config: max_parallel_accounts must be at least 1")
     url = urlparse(str(config.get("api_url", DEFAULT_API_URL)))

@@ -10,12 +10,12 @@ import threading
 import pytest
 from singer_sdk.singerlib.encoding.simple import RecordMessage, SchemaMessage, StateMessage
 
-from tap_mixmax import accounts, errors
+from tap_mixmax import accounts, errors, parallel
 from tap_mixmax.accounts import (
     Account,
-    AccountsOutput,
     AccountsSync,
     account_state,
+    accounts_output,
     merged_state,
     parse_accounts,
 )
@@ -110,10 +110,12 @@ def test_state_split_and_merge_round_trip():
 
 
 def test_output_sends_each_schema_once_and_merges_states(monkeypatch):
-    monkeypatch.setattr(accounts, "STATE_MIN_INTERVAL_SECONDS", 0.0)
+    monkeypatch.setattr(parallel, "STATE_MIN_INTERVAL_SECONDS", 0.0)
     writer = ListWriter()
-    input_state = merged_state({"gone": {"bookmarks": {"messages": {"replication_key_value": "1"}}}})
-    output = AccountsOutput(writer, input_state)  # type: ignore[arg-type]
+    input_state = merged_state(
+        {"gone": {"bookmarks": {"messages": {"replication_key_value": "1"}}}}
+    )
+    output = accounts_output(writer, input_state)  # type: ignore[arg-type]
     schema = SchemaMessage("messages", {"properties": {}}, ["account", "_id"])
     for name in ("alice", "bob"):
         output.write(name, SchemaMessage("messages", {"properties": {}}, ["account", "_id"]))
@@ -136,9 +138,9 @@ def test_output_sends_each_schema_once_and_merges_states(monkeypatch):
 
 
 def test_output_throttles_merged_states_but_always_writes_the_last(monkeypatch):
-    monkeypatch.setattr(accounts, "STATE_MIN_INTERVAL_SECONDS", 3600.0)
+    monkeypatch.setattr(parallel, "STATE_MIN_INTERVAL_SECONDS", 3600.0)
     writer = ListWriter()
-    output = AccountsOutput(writer, {})  # type: ignore[arg-type]
+    output = accounts_output(writer, {})  # type: ignore[arg-type]
     for value in ("1", "2", "3"):
         output.write("alice", StateMessage({"bookmarks": {"m": {"replication_key_value": value}}}))
     output.close()
@@ -165,7 +167,7 @@ def run_sync(behaviours: dict[str, Exception | None], *, parallel=4, tolerate=Fa
     taps = {name: FakeTap(b, barrier) for name, b in behaviours.items()}
     sync = AccountsSync(
         [Account(name, f"tok-{name}") for name in behaviours],
-        AccountsOutput(ListWriter(), {}),  # type: ignore[arg-type]
+        accounts_output(ListWriter(), {}),  # type: ignore[arg-type]
         lambda account, state, writer: taps[account.name],
         parallel=parallel,
         tolerate_revoked=tolerate,
@@ -209,8 +211,9 @@ def test_tolerance_covers_revoked_tokens_only_and_never_every_account():
 
 
 def test_an_unexpected_error_in_one_account_does_not_stop_the_others(caplog):
-    with caplog.at_level(logging.INFO), pytest.raises(
-        errors.MixmaxError, match="bob: unexpected KeyError"
+    with (
+        caplog.at_level(logging.INFO),
+        pytest.raises(errors.MixmaxError, match="bob: unexpected KeyError"),
     ):
         run_sync({"alice": None, "bob": KeyError("x"), "carol": None})
     assert "Account alice synced" in caplog.text
@@ -220,14 +223,14 @@ def test_an_unexpected_error_in_one_account_does_not_stop_the_others(caplog):
 
 
 def test_output_is_thread_safe_under_many_writers(monkeypatch):
-    monkeypatch.setattr(accounts, "STATE_MIN_INTERVAL_SECONDS", 0.0)
+    monkeypatch.setattr(parallel, "STATE_MIN_INTERVAL_SECONDS", 0.0)
     raw = io.StringIO()
 
     class StreamWriter(ListWriter):
         def write_message(self, message: object) -> None:
             raw.write(self.serialize_message(message) + "\n")
 
-    output = AccountsOutput(StreamWriter(), {})  # type: ignore[arg-type]
+    output = accounts_output(StreamWriter(), {})  # type: ignore[arg-type]
 
     def account(name: str) -> None:
         state: dict = {"bookmarks": {"m": {}}}

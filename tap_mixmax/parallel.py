@@ -1,0 +1,111 @@
+"""One Singer output shared by several taps syncing in threads (accounts, stream lanes).
+
+Each part of a parallel sync is a complete tap with its own streams and state, so the
+single-tap path stays the only sync logic. They all write through one `SharedOutput`:
+each SCHEMA goes out once, RECORDs pass through, and every part's STATE becomes one state
+for the whole sync through a merge function. A part's STATE is only taken after its own
+records are written (one lock, one order), so a merged STATE never runs ahead of them.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import threading
+import time
+import typing as t
+from collections.abc import Callable, Mapping
+
+from singer_sdk.singerlib.encoding.base import GenericSingerWriter
+from singer_sdk.singerlib.encoding.simple import Message, SchemaMessage, StateMessage
+
+from tap_mixmax.pacing import RequestPacer
+
+State = dict[str, t.Any]
+# Turns the latest state of every part into the state of the whole sync.
+StateMerge = Callable[[Mapping[str, State]], State]
+# A merged STATE grows with the parts, so it is written at most this often (and once
+# at the end). Skipping one only means a resumed sync re-reads a little more.
+STATE_MIN_INTERVAL_SECONDS = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """What one tap of a parallel sync covers; the default is a whole, ordinary sync."""
+
+    account: str | None = None  # with `accounts`: whose records these are
+    streams: frozenset[str] | None = None  # a lane: only these streams
+    pacer: RequestPacer | None = None  # a lane shares its account's pacer (and limit)
+
+
+class SharedOutput:
+    """The one stdout of a parallel sync, shared by every part's thread."""
+
+    def __init__(
+        self,
+        writer: GenericSingerWriter[t.Any, Message],
+        states: Mapping[str, State],
+        merge: StateMerge,
+    ) -> None:
+        self._writer = writer
+        self._merge = merge
+        self._lock = threading.Lock()
+        self._states: dict[str, State] = copy.deepcopy(dict(states))
+        self._schemas: dict[str, SchemaMessage] = {}
+        self._state_written_at = float("-inf")
+        self._state_pending = False
+
+    def writer_for(self, part: str) -> PartWriter:
+        return PartWriter(self, part)
+
+    def state_of(self, part: str) -> State:
+        """The part's state as of the last STATE it wrote (or as given at the start)."""
+        with self._lock:
+            return copy.deepcopy(self._states.get(part) or {"bookmarks": {}})
+
+    def serialize(self, message: Message) -> t.Any:
+        return self._writer.serialize_message(message)
+
+    def write(self, part: str, message: Message) -> None:
+        with self._lock:
+            if isinstance(message, StateMessage):
+                # A copy: the part's thread goes on changing its live state.
+                self._states[part] = copy.deepcopy(dict(message.value))
+                self._state_pending = True
+                if time.monotonic() - self._state_written_at >= STATE_MIN_INTERVAL_SECONDS:
+                    self._write_state()
+                return
+            if isinstance(message, SchemaMessage):
+                if self._schemas.get(message.stream) == message:
+                    return  # every part sends the same SCHEMA; once is enough
+                self._schemas[message.stream] = message
+            self._writer.write_message(message)
+
+    def close(self) -> None:
+        """Write the final STATE, covering every record written."""
+        with self._lock:
+            if self._state_pending:
+                self._write_state()
+
+    def _write_state(self) -> None:
+        self._writer.write_message(StateMessage(value=self._merge(self._states)))
+        self._state_written_at = time.monotonic()
+        self._state_pending = False
+
+
+class PartWriter(GenericSingerWriter[t.Any, Message]):
+    """The message writer of one part's tap: everything goes to the shared output."""
+
+    def __init__(self, output: SharedOutput, part: str) -> None:
+        self._output = output
+        self._part = part
+
+    def serialize_message(self, message: Message) -> t.Any:
+        return self._output.serialize(message)
+
+    def write_message(self, message: Message) -> None:
+        self._output.write(self._part, message)
+
+
+class SyncsAll(t.Protocol):
+    def sync_all(self) -> None: ...
