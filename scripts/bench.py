@@ -264,6 +264,59 @@ def bench_throughput(directory: Path, minutes: float) -> None:
         )
 
 
+SLOW_STREAMS = {
+    "messages",
+    "polls",
+    "unsubscribes",
+    "sequences",
+    "sequence_recipients",
+    "livefeed",
+    "livefeed_events",
+}
+
+
+WARM_UP_SECONDS = 15
+SLOW_MINUTES = 2
+
+
+def bench_slow_api(directory: Path, latency: float) -> None:
+    """Mixmax answering in `latency` s: one stream at a time vs lanes, same limit, same run."""
+    runs = []
+    for lanes in (1, 2, 4):
+        sb = Sandbox(seed=5, scale="large", rate_limit=120, rate_window=60.0).start()
+        sb.add_fault("slow", probability=1.0, seed=1, times=0, delay=latency)
+        sub = directory / f"lanes-{lanes}"
+        sub.mkdir()
+        config = write_config(sub, sb, max_requests_per_minute=120, max_parallel_streams=lanes)
+        argv = [str(BIN / "tap-mixmax"), "--config", str(config)]
+        argv += ["--catalog", str(write_catalog(sub, config, SLOW_STREAMS))]
+        process = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=tap_env()
+        )
+        runs.append((lanes, sb, process))
+    # Skip the start (discovery, first pages), then count whole minutes.
+    time.sleep(WARM_UP_SECONDS)
+    before = [len(sb.requests) for _, sb, _ in runs]
+    time.sleep(60 * SLOW_MINUTES)
+    rows = []
+    for (lanes, sb, process), skip in zip(runs, before, strict=True):
+        minute = list(sb.requests)[skip:]
+        process.kill()
+        process.wait()
+        answered = sum(1 for r in minute if r.status == 200)
+        limited = sum(1 for r in sb.requests if r.status == 429)
+        rpm = answered / SLOW_MINUTES
+        rows.append([lanes, f"{rpm:.1f}", f"{rpm / 120 * 100:.0f}%", limited])
+        sb.stop()
+    table(
+        f"Slow API ({latency:.1f} s per request) under 120 requests / 60 s, "
+        f"{len(SLOW_STREAMS)} streams, over {SLOW_MINUTES} minutes after the first "
+        f"{WARM_UP_SECONDS} s",
+        ["max_parallel_streams", "requests per minute", "% of 120", "429s (whole run)"],
+        rows,
+    )
+
+
 def baseline_loop(url: str, token: str, out: Path) -> None:
     """The raw floor: plain requests + json.loads, one Singer-shaped line per record."""
     session = requests.Session()
@@ -355,6 +408,7 @@ def main() -> None:
         bench_cpu(directory, args.cpu_rows, repeats=1 if args.quick else 3)
         bench_memory(directory, [10_000, 100_000] if args.quick else [10_000, 1_000_000])
         if not args.quick:
+            bench_slow_api(directory, latency=1.0)
             bench_throughput(directory, args.throughput_minutes)
 
 
