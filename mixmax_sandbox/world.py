@@ -137,6 +137,27 @@ SORT_FIELDS: dict[str, str] = {
 DEFAULT_SORT_FIELD = "createdAt"
 
 SCALES: dict[str, dict[str, int]] = {
+    # A handful of rows per resource: for organisations of hundreds of users (org.py).
+    "tiny": {
+        "messages": 12,
+        "sequences": 3,
+        "max_recipients": 20,
+        "snippets": 4,
+        "snippet_tags": 2,
+        "polls": 3,
+        "unsubscribes": 3,
+        "teams": 1,
+        "rules": 2,
+        "sequence_folders": 2,
+        "code_snippets": 1,
+        "meeting_types": 2,
+        "meeting_invites": 2,
+        "insights_reports": 1,
+        "qa": 1,
+        "yesno": 1,
+        "file_requests": 2,
+        "big_sequence_recipients": 0,
+    },
     "small": {
         "messages": 150,
         "sequences": 12,
@@ -365,17 +386,263 @@ class Sequence:
     recipients: Collection
     drafts: list[RecipientSeed]
 
+    @classmethod
+    def build(
+        cls,
+        row: dict[str, Any],
+        recipients: list[RecipientSeed],
+        drafts: list[RecipientSeed],
+        render: Callable[[RecipientSeed], dict[str, Any]],
+    ) -> Sequence:
+        """A sequence with its recipients sorted once; `updatedAt` = last one added."""
+        seq = cls(row, Collection("createdAt", render), drafts)
+        seq.recipients.items = {r.id: r for r in recipients}
+        seq.recipients.keys = sorted((r.created, r.id) for r in recipients)
+        if recipients:
+            row["updatedAt"] = iso(seq.recipients.keys[-1][0])
+        return seq
+
+
+def sequence_row(
+    rng: random.Random,
+    created: int,
+    index: int,
+    *,
+    owner: dict[str, Any],
+    contacts: list[dict[str, str]],
+    share_with: dict[str, Any],
+    name: str | None = None,
+) -> dict[str, Any]:
+    """A sequence owned by `owner`; 3 in 10 are shared read-only with `share_with`."""
+    seq_id = object_id(rng, created)
+    stages = [object_id(rng, created) for _ in range(rng.randint(1, 5))]
+    variables = rng.sample(["firstName", "company", "title", "city", "painPoint"], 2)
+    row: dict[str, Any] = {
+        "_id": seq_id,
+        "userId": owner["_id"],
+        "createdAt": created if index % ISO_CREATED_AT_NUMBER_EVERY == 3 else iso(created),
+        "updatedAt": iso(created),
+        "name": name or f"{rng.choice(['Outbound', 'Nurture', 'Event', 'Renewal'])} #{index + 1}",
+        "sendStagesAsReplies": rng.random() < 0.5,
+        "stages": stages,
+        "cc": [dict(rng.choice(contacts))] if rng.random() < 0.2 else [],
+        "bcc": [],
+        "linkTrackingEnabled": True,
+        "notificationsEnabled": rng.random() < 0.5,
+        "fileTrackingEnabled": True,
+        "syncToOrg": False,
+        "teamIds": [],
+        "variables": ["email", *variables],
+        "crmsConnected": [{"name": "salesforce", "logTo": "lead"}] if rng.random() < 0.3 else [],
+        "timezone": rng.choice(TIMEZONES),
+        "shared": {
+            "users": [
+                {
+                    "userId": share_with["_id"],
+                    "email": share_with["email"],
+                    "role": "read-only",
+                    "accepted": True,
+                }
+            ]
+            if rng.random() < 0.3
+            else [],
+            "teams": [],
+        },
+    }
+    return row
+
+
+def recipient_seeds(
+    rng: random.Random, created: int, count: int, now_ms: int
+) -> tuple[list[RecipientSeed], list[RecipientSeed]]:
+    """`count` recipients added between `created` and now, plus about 1 draft in 20."""
+    span = max(1, now_ms - created)
+    rows = []
+    for _ in range(count):
+        r_created = created + rng.randrange(span)
+        state = rng.choices(("active", "completed", "failed"), (6, 3, 1))[0]
+        updated = min(now_ms, r_created + rng.randrange(0, 10 * DAY_MS))
+        rows.append(
+            RecipientSeed(object_id(rng, r_created), r_created, updated, state, rng.getrandbits(32))
+        )
+    drafts = []
+    for _ in range(max(1, count // 20) if count else 0):
+        r_created = created + rng.randrange(span)
+        drafts.append(RecipientSeed(object_id(rng, r_created), r_created, r_created, "draft", 0))
+    return rows, drafts
+
+
+def render_recipient(
+    seq: dict[str, Any],
+    rec: RecipientSeed,
+    contacts: list[dict[str, str]],
+    sender: dict[str, Any],
+    variables: bool = True,
+) -> dict[str, Any]:
+    """A recipient row of sequence `seq`, sent by `sender`, rendered from its seed."""
+    seq_id = seq["_id"]
+    rng = random.Random(rec.seed)
+    person = rng.choice(contacts)
+    sent_count = (
+        len(seq["stages"]) if rec.state == "completed" else rng.randint(0, len(seq["stages"]))
+    )
+    stages = []
+    opens_total = clicks_total = downloads_total = 0
+    for ordinal, stage_id in enumerate(seq["stages"]):
+        scheduled = rec.created + ordinal * 2 * DAY_MS
+        # Rendering never looks at the clock: a stage counts as sent by the time of
+        # the recipient's last update, so rows change only when the world changes them.
+        sent = ordinal < sent_count and (ordinal == 0 or scheduled <= rec.updated)
+        opens = rng.randint(0, 3) if sent else 0
+        clicks = rng.randint(0, 1) if sent else 0
+        opens_total += opens
+        clicks_total += clicks
+        failed = rec.state == "failed" and ordinal == sent_count
+        stages.append(
+            {
+                "stageId": stage_id,
+                "ordinal": ordinal,
+                "type": "email",
+                "state": "sent" if sent else "failed" if failed else "scheduled",
+                "messageId": meteor_id(rng) if sent else None,
+                "from": {"email": sender["email"], "name": sender["name"]},
+                "scheduledAt": scheduled,
+                "sentAt": scheduled + 5_000 if sent else None,
+                "processedAt": scheduled + 5_000 if sent or failed else None,
+                "scheduleBetween": {
+                    "start": "09:00",
+                    "end": "17:00",
+                    "timezone": seq["timezone"],
+                },
+                "opens": opens,
+                "clicks": clicks,
+                "downloads": 0,
+                "replied": 0,
+                "senderReplied": 0,
+                "bounced": 1 if failed else 0,
+                "accepted": 0,
+                "declined": 0,
+                "tentative": 0,
+                "hasOpens": opens > 0,
+                "hasLinks": clicks > 0,
+                "hasFiles": False,
+                "failedError": "Recipient address rejected" if failed else None,
+            }
+        )
+    row: dict[str, Any] = {
+        "_id": rec.id,
+        "userId": sender["_id"],
+        "createdAt": rec.created,
+        "updatedAt": rec.updated,
+        "sequenceId": seq_id,
+        "email": person["email"],
+        "to": {"email": person["email"]},
+        "sequence": {"_id": seq_id},
+        "state": rec.state,
+        "completedReason": "allStagesSent" if rec.state == "completed" else None,
+        "lastStageSentOrdinal": sent_count - 1 if sent_count else None,
+        "rstFailed": 1 if rec.state == "failed" else 0,
+        "analytics": {
+            "events": {
+                "opens": opens_total,
+                "clicks": clicks_total,
+                "downloads": downloads_total,
+            }
+        },
+        "stages": stages,
+    }
+    if variables:
+        first = person["name"].split()[0]
+        values = {
+            "email": person["email"],
+            "firstName": first,
+            "company": person["email"].split("@")[1].split(".")[0].title(),
+            "title": rng.choice(["CTO", "VP Sales", "Engineer"]),
+            "city": rng.choice(["Paris", "Austin", "Berlin"]),
+            "painPoint": rng.choice(["pipeline", "reporting", "hiring"]),
+        }
+        row["variables"] = {name: values.get(name, "") for name in seq["variables"]}
+    return row
+
+
+def snippet_row(
+    rng: random.Random,
+    created: int,
+    index: int,
+    *,
+    owner: dict[str, Any],
+    share_with: dict[str, Any],
+    now_ms: int,
+) -> dict[str, Any]:
+    """A snippet (template) of `owner`; 3 in 10 are shared with `share_with`."""
+    saved = min(now_ms, created + rng.randrange(DAY_MS * 20))
+    deleted = saved if rng.random() < 0.05 else None
+    return {
+        "_id": object_id(rng, created),
+        "userId": owner["_id"],
+        "createdAt": created,
+        "savedAt": saved,
+        "savedBy": owner["_id"],
+        "deletedAt": deleted,
+        "archivedAt": saved if deleted is None and rng.random() < 0.05 else None,
+        "title": rng.choice(SUBJECTS).format(co="{{company}}"),
+        "source": "<div>Hi {{firstName}},</div><div>...</div>",
+        "name": f"Template {index + 1}",
+        "shared": [{"userEmail": share_with["email"], "confirmed": True}]
+        if rng.random() < 0.3
+        else [],
+        "customShortcut": f"t{index + 1}" if rng.random() < 0.3 else None,
+        "isInline": rng.random() < 0.3,
+    }
+
+
+def snippet_tag_row(
+    rng: random.Random, created: int, index: int, owner: dict[str, Any]
+) -> dict[str, Any]:
+    """A snippet tag (template folder) of `owner`, not shared."""
+    return {
+        "_id": object_id(rng, created),
+        "userId": owner["_id"],
+        "createdAt": created,
+        "savedAt": created + rng.randrange(DAY_MS * 10),
+        "name": f"Folder {index + 1}",
+        "shared": [],
+        "isInline": False,
+    }
+
+
+def sequence_folder_row(
+    rng: random.Random, created: int, index: int, owner: dict[str, Any], seq_ids: list[str]
+) -> dict[str, Any]:
+    """A sequence folder of `owner` holding up to 3 of `seq_ids`, not shared."""
+    return {
+        "_id": object_id(rng, created),
+        "name": f"Folder {index + 1}",
+        "userId": owner["_id"],
+        "createdAt": iso(created),
+        "savedAt": iso(created + rng.randrange(DAY_MS)),
+        "sequenceIds": rng.sample(seq_ids, min(len(seq_ids), 3)),
+        "shared": {"users": [], "teams": []},
+    }
+
 
 class World:
-    """All data of one seeded sandbox. Guard reads and `advance` with `lock`."""
+    """All data of one seeded sandbox user. Guard reads and `advance` with `lock`.
 
-    def __init__(self, seed: int = 42, scale: str = "small", **overrides: int) -> None:
+    `user_index` 0 is the single-user sandbox of old; other indexes draw from their own
+    random streams (distinct ids) and get an email of their own (org.py builds those).
+    """
+
+    def __init__(
+        self, seed: int = 42, scale: str = "small", *, user_index: int = 0, **overrides: int
+    ) -> None:
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r}; choose one of {sorted(SCALES)}")
         unknown = set(overrides) - set(SCALES[scale])
         if unknown:
             raise ValueError(f"unknown scale overrides: {sorted(unknown)}")
         self.seed = seed
+        self.user_index = user_index
         self.scale = scale
         self.size = {**SCALES[scale], **overrides}
         self.lock = threading.RLock()
@@ -383,21 +650,27 @@ class World:
         self.advances = 0
         self.version = 0
         self._stats_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
-        rng = _rng(seed, "world")
+        rng = self._rng("world")
         self._build_people(rng)
         self.collections: dict[str, Collection] = {}
         self.extra_events: dict[str, list[EventSeed]] = {}
         self.sequences: dict[str, Sequence] = {}
-        self._build_messages(_rng(seed, "messages"))
-        self._build_sequences(_rng(seed, "sequences"))
-        self._build_snippets(_rng(seed, "snippets"))
-        self._build_polls_and_friends(_rng(seed, "polls"))
-        self._build_unsubscribes(_rng(seed, "unsubscribes"))
-        self._build_teams(_rng(seed, "teams"))
-        self._build_rules(_rng(seed, "rules"))
-        self._build_misc(_rng(seed, "misc"))
+        self._build_messages(self._rng("messages"))
+        self._build_sequences(self._rng("sequences"))
+        self._build_snippets(self._rng("snippets"))
+        self._build_polls_and_friends(self._rng("polls"))
+        self._build_unsubscribes(self._rng("unsubscribes"))
+        self._build_teams(self._rng("teams"))
+        self._build_rules(self._rng("rules"))
+        self._build_misc(self._rng("misc"))
 
     # ----------------------------------------------------------------- helpers
+    def _rng(self, *parts: object) -> random.Random:
+        """A random stream of this world's seed (and user, beyond the first)."""
+        if self.user_index:
+            return _rng(self.seed, "user", self.user_index, *parts)
+        return _rng(self.seed, *parts)
+
     def _past(self, rng: random.Random, days: float = SPAN_DAYS, newest: float = 0.0) -> int:
         """A random instant between `days` and `newest` days before now."""
         return self.now_ms - int(rng.uniform(newest * DAY_MS, days * DAY_MS))
@@ -421,7 +694,10 @@ class World:
         self.users: list[dict[str, Any]] = []
         for index in range(4):
             person = _person(rng)
-            person["email"] = person["email"].split("@")[0] + "@sandbox-corp.com"
+            local = person["email"].split("@")[0]
+            if index == 0 and self.user_index:
+                local += str(self.user_index)  # names end in a letter: unique in the org
+            person["email"] = local + "@sandbox-corp.com"
             self.users.append(
                 {
                     "_id": meteor_id(rng),
@@ -485,7 +761,7 @@ class World:
 
     def _add_livefeed(self, msg: MessageSeed) -> None:
         assert msg.sent is not None
-        feed_id = meteor_id(_rng(self.seed, "livefeed", msg.id))
+        feed_id = meteor_id(self._rng("livefeed", msg.id))
         self.livefeed_by_message[msg.id] = feed_id
         coll = self.collections["livefeed"]
         coll.items[feed_id] = msg.id  # the feed row renders from its message
@@ -732,203 +1008,46 @@ class World:
     def _new_sequence(
         self, rng: random.Random, created: int, recipients: int, index: int, name: str | None = None
     ) -> dict[str, Any]:
-        seq_id = object_id(rng, created)
-        stages = [object_id(rng, created) for _ in range(rng.randint(1, 5))]
-        variables = rng.sample(["firstName", "company", "title", "city", "painPoint"], 2)
-        row: dict[str, Any] = {
-            "_id": seq_id,
-            "userId": self.me["_id"],
-            "createdAt": created if index % ISO_CREATED_AT_NUMBER_EVERY == 3 else iso(created),
-            "updatedAt": iso(created),
-            "name": name
-            or f"{rng.choice(['Outbound', 'Nurture', 'Event', 'Renewal'])} #{index + 1}",
-            "sendStagesAsReplies": rng.random() < 0.5,
-            "stages": stages,
-            "cc": [dict(rng.choice(self.contacts))] if rng.random() < 0.2 else [],
-            "bcc": [],
-            "linkTrackingEnabled": True,
-            "notificationsEnabled": rng.random() < 0.5,
-            "fileTrackingEnabled": True,
-            "syncToOrg": False,
-            "teamIds": [],
-            "variables": ["email", *variables],
-            "crmsConnected": [{"name": "salesforce", "logTo": "lead"}]
-            if rng.random() < 0.3
-            else [],
-            "timezone": rng.choice(TIMEZONES),
-            "shared": {
-                "users": [
-                    {
-                        "userId": self.users[1]["_id"],
-                        "email": self.users[1]["email"],
-                        "role": "read-only",
-                        "accepted": True,
-                    }
-                ]
-                if rng.random() < 0.3
-                else [],
-                "teams": [],
-            },
-        }
+        row = sequence_row(
+            rng,
+            created,
+            index,
+            owner=self.me,
+            contacts=self.contacts,
+            share_with=self.users[1],
+            name=name,
+        )
+        seq_id = row["_id"]
 
         def render(rec: RecipientSeed, seq_id: str = seq_id) -> dict[str, Any]:
             return self.render_recipient(seq_id, rec)
 
-        seq = Sequence(row, Collection("createdAt", render), [])
-        self.sequences[seq_id] = seq
+        self.sequences[seq_id] = Sequence.build(
+            row, *recipient_seeds(rng, created, recipients, self.now_ms), render
+        )
         self.collections["sequences"].add(row, created)
-        # Recipients are bulk-built and sorted once (cheap even for >10,000 rows).
-        span = max(1, self.now_ms - created)
-        rows = []
-        for _ in range(recipients):
-            r_created = created + rng.randrange(span)
-            state = rng.choices(("active", "completed", "failed"), (6, 3, 1))[0]
-            updated = min(self.now_ms, r_created + rng.randrange(0, 10 * DAY_MS))
-            rows.append(
-                RecipientSeed(
-                    object_id(rng, r_created), r_created, updated, state, rng.getrandbits(32)
-                )
-            )
-        for _ in range(max(1, recipients // 20) if recipients else 0):
-            r_created = created + rng.randrange(span)
-            seq.drafts.append(
-                RecipientSeed(object_id(rng, r_created), r_created, r_created, "draft", 0)
-            )
-        seq.recipients.items = {r.id: r for r in rows}
-        seq.recipients.keys = sorted((r.created, r.id) for r in rows)
-        if rows:
-            row["updatedAt"] = iso(seq.recipients.keys[-1][0])
         return row
 
     def render_recipient(
         self, seq_id: str, rec: RecipientSeed, variables: bool = True
     ) -> dict[str, Any]:
-        seq = self.sequences[seq_id].row
-        rng = random.Random(rec.seed)
-        person = rng.choice(self.contacts)
-        sender = self.me
-        sent_count = (
-            len(seq["stages"]) if rec.state == "completed" else rng.randint(0, len(seq["stages"]))
-        )
-        stages = []
-        opens_total = clicks_total = downloads_total = 0
-        for ordinal, stage_id in enumerate(seq["stages"]):
-            scheduled = rec.created + ordinal * 2 * DAY_MS
-            # Rendering never looks at the clock: a stage counts as sent by the time of
-            # the recipient's last update, so rows change only when the world changes them.
-            sent = ordinal < sent_count and (ordinal == 0 or scheduled <= rec.updated)
-            opens = rng.randint(0, 3) if sent else 0
-            clicks = rng.randint(0, 1) if sent else 0
-            opens_total += opens
-            clicks_total += clicks
-            failed = rec.state == "failed" and ordinal == sent_count
-            stages.append(
-                {
-                    "stageId": stage_id,
-                    "ordinal": ordinal,
-                    "type": "email",
-                    "state": "sent" if sent else "failed" if failed else "scheduled",
-                    "messageId": meteor_id(rng) if sent else None,
-                    "from": {"email": sender["email"], "name": sender["name"]},
-                    "scheduledAt": scheduled,
-                    "sentAt": scheduled + 5_000 if sent else None,
-                    "processedAt": scheduled + 5_000 if sent or failed else None,
-                    "scheduleBetween": {
-                        "start": "09:00",
-                        "end": "17:00",
-                        "timezone": seq["timezone"],
-                    },
-                    "opens": opens,
-                    "clicks": clicks,
-                    "downloads": 0,
-                    "replied": 0,
-                    "senderReplied": 0,
-                    "bounced": 1 if failed else 0,
-                    "accepted": 0,
-                    "declined": 0,
-                    "tentative": 0,
-                    "hasOpens": opens > 0,
-                    "hasLinks": clicks > 0,
-                    "hasFiles": False,
-                    "failedError": "Recipient address rejected" if failed else None,
-                }
-            )
-        row: dict[str, Any] = {
-            "_id": rec.id,
-            "userId": sender["_id"],
-            "createdAt": rec.created,
-            "updatedAt": rec.updated,
-            "sequenceId": seq_id,
-            "email": person["email"],
-            "to": {"email": person["email"]},
-            "sequence": {"_id": seq_id},
-            "state": rec.state,
-            "completedReason": "allStagesSent" if rec.state == "completed" else None,
-            "lastStageSentOrdinal": sent_count - 1 if sent_count else None,
-            "rstFailed": 1 if rec.state == "failed" else 0,
-            "analytics": {
-                "events": {
-                    "opens": opens_total,
-                    "clicks": clicks_total,
-                    "downloads": downloads_total,
-                }
-            },
-            "stages": stages,
-        }
-        if variables:
-            first = person["name"].split()[0]
-            values = {
-                "email": person["email"],
-                "firstName": first,
-                "company": person["email"].split("@")[1].split(".")[0].title(),
-                "title": rng.choice(["CTO", "VP Sales", "Engineer"]),
-                "city": rng.choice(["Paris", "Austin", "Berlin"]),
-                "painPoint": rng.choice(["pipeline", "reporting", "hiring"]),
-            }
-            row["variables"] = {name: values.get(name, "") for name in seq["variables"]}
-        return row
+        return render_recipient(self.sequences[seq_id].row, rec, self.contacts, self.me, variables)
 
     # ------------------------------------------------------------- snippets
     def _build_snippets(self, rng: random.Random) -> None:
         tags = self._collection("snippet_tags")
         for index in range(self.size["snippet_tags"]):
             created = self._past(rng, SPAN_DAYS, 30)
-            tags.add(
-                {
-                    "_id": object_id(rng, created),
-                    "userId": self.me["_id"],
-                    "createdAt": created,
-                    "savedAt": created + rng.randrange(DAY_MS * 10),
-                    "name": f"Folder {index + 1}",
-                    "shared": [],
-                    "isInline": False,
-                }
-            )
+            tags.add(snippet_tag_row(rng, created, index, self.me))
         snippets = self._collection("snippets")
         for index in range(self.size["snippets"]):
             created = self._past(rng, SPAN_DAYS, 1)
             snippets.add(self._snippet(rng, created, index))
 
     def _snippet(self, rng: random.Random, created: int, index: int) -> dict[str, Any]:
-        saved = min(self.now_ms, created + rng.randrange(DAY_MS * 20))
-        deleted = saved if rng.random() < 0.05 else None
-        return {
-            "_id": object_id(rng, created),
-            "userId": self.me["_id"],
-            "createdAt": created,
-            "savedAt": saved,
-            "savedBy": self.me["_id"],
-            "deletedAt": deleted,
-            "archivedAt": saved if deleted is None and rng.random() < 0.05 else None,
-            "title": rng.choice(SUBJECTS).format(co="{{company}}"),
-            "source": "<div>Hi {{firstName}},</div><div>...</div>",
-            "name": f"Template {index + 1}",
-            "shared": [{"userEmail": self.users[1]["email"], "confirmed": True}]
-            if rng.random() < 0.3
-            else [],
-            "customShortcut": f"t{index + 1}" if rng.random() < 0.3 else None,
-            "isInline": rng.random() < 0.3,
-        }
+        return snippet_row(
+            rng, created, index, owner=self.me, share_with=self.users[1], now_ms=self.now_ms
+        )
 
     # ------------------------------------------------------------ polls, qa, yesno
     def _respondent(self, rng: random.Random, after: int) -> dict[str, Any]:
@@ -1117,17 +1236,7 @@ class World:
         seq_ids = [k[1] for k in self.collections["sequences"].keys]
         for index in range(self.size["sequence_folders"]):
             created = self._past(rng)
-            folders.add(
-                {
-                    "_id": object_id(rng, created),
-                    "name": f"Folder {index + 1}",
-                    "userId": me,
-                    "createdAt": iso(created),
-                    "savedAt": iso(created + rng.randrange(DAY_MS)),
-                    "sequenceIds": rng.sample(seq_ids, min(len(seq_ids), 3)),
-                    "shared": {"users": [], "teams": []},
-                }
-            )
+            folders.add(sequence_folder_row(rng, created, index, self.me, seq_ids))
         code = self._collection("code_snippets")
         for index in range(self.size["code_snippets"]):
             created = self._past(rng)
@@ -1348,7 +1457,7 @@ class World:
             raise ValueError("days must be positive")
         with self.lock:
             self.advances += 1
-            rng = _rng(self.seed, "advance", self.advances)
+            rng = self._rng("advance", self.advances)
             start = self.now_ms
             self.now_ms = end = start + int(days * DAY_MS)
             new: dict[str, list[str]] = {}
