@@ -17,6 +17,13 @@ from .sandbox import DEFAULT_HOST, Sandbox
 from .world import SCALES
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tap-mixmax-sandbox", description="Serve a seeded Mixmax v1 API on loopback."
@@ -26,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
     parser.add_argument("--token", default=None, help="default: derived from the seed")
+    parser.add_argument(
+        "--users",
+        type=positive_int,
+        default=1,
+        help="users (tokens) served, sharing data within teams; default 1",
+    )
     parser.add_argument("--rate-limit", type=int, default=DEFAULT_RATE_LIMIT, help="0 disables")
     parser.add_argument("--rate-window", type=float, default=DEFAULT_RATE_WINDOW)
     parser.add_argument("--reset-style", choices=RESET_STYLES, default=DEFAULT_RESET_STYLE)
@@ -42,12 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def write_ready_file(path: Path, sandbox: Sandbox) -> None:
-    info = {
+    info: dict[str, object] = {
         "url": sandbox.url,
         "control_url": sandbox.control_url,
         "token": sandbox.token,
         "pid": os.getpid(),
     }
+    if len(sandbox.tokens) > 1:
+        info["tokens"] = sandbox.tokens
     temp = path.with_name(path.name + ".tmp")
     temp.write_text(json.dumps(info))
     temp.replace(path)
@@ -70,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         faults=faults,
+        users=args.users,
     )
     stop = threading.Event()
 
@@ -81,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.start()
     print(f"Mixmax sandbox serving {sandbox.url}", flush=True)
     print(f"API token: {sandbox.token}", flush=True)
+    if args.users > 1:
+        print(
+            f"Users: {args.users} (the token above is user 0's; every token: "
+            f"GET {sandbox.control_url}/users)",
+            flush=True,
+        )
     if args.ready_file is not None:
         write_ready_file(args.ready_file, sandbox)
     while not stop.wait(0.5):

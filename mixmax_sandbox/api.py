@@ -1,7 +1,9 @@
 """The Mixmax v1 endpoints: a route table from path patterns to small view functions.
 
-Each view takes the world, the regex match and the query parameters, and returns the
-JSON-ready body (status 200), or raises `NotFound` / `BadRequest`.
+Each view takes what the caller's token sees (a `DataSource`: one user's World, or in an
+organisation that user's merged view from org.py), the regex match and the query
+parameters, and returns the JSON-ready body (status 200), or raises `NotFound` /
+`BadRequest`.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import bisect
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 from .ids import UTC
 from .paging import BadRequest, envelope, offset_window
-from .world import World
+from .world import Collection, EventSeed, MessageSeed, RecipientSeed, Sequence
 
 LIVEFEED_QUERY_PARAM = "q"  # reference section 6
 LIVEFEED_EVENTS_MESSAGE_PARAM = "messageId"  # reference section 6
@@ -27,7 +30,38 @@ NOT_FOUND_MESSAGE = (
 )
 
 Params = Mapping[str, str]
-View = Callable[[World, "re.Match[str]", Params], Any]
+
+
+class DataSource(Protocol):
+    """What the views read: `World` provides it, and so does `org.UserView`."""
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+    @property
+    def collections(self) -> Mapping[str, Collection]: ...
+    @property
+    def sequences(self) -> Mapping[str, Sequence]: ...
+    @property
+    def me(self) -> dict[str, Any]: ...
+    @property
+    def users(self) -> list[dict[str, Any]]: ...
+    @property
+    def appointment_link(self) -> dict[str, Any]: ...
+    @property
+    def livefeed_by_message(self) -> Mapping[str, str]: ...
+    def records(self, resource: str) -> list[dict[str, Any]]: ...
+    def message(self, message_id: str) -> MessageSeed: ...
+    def served_events(self, message_id: str) -> list[EventSeed]: ...
+    def render_event(self, msg: MessageSeed, event: EventSeed) -> dict[str, Any]: ...
+    def render_recipient(
+        self, seq_id: str, rec: RecipientSeed, variables: bool = True
+    ) -> dict[str, Any]: ...
+    def livefeed_stats(self, feed_ids: list[str], cache_key: tuple[Any, ...]) -> dict[str, Any]: ...
+    def team_members(self, team_id: str) -> list[tuple[int, str]]: ...
+    def rule_actions(self, rule_id: str) -> list[tuple[int, str]]: ...
+
+
+View = Callable[[DataSource, "re.Match[str]", Params], Any]
 
 
 class NotFound(Exception):
@@ -39,7 +73,7 @@ def _truthy(value: str | None) -> bool:
 
 
 def _list_view(resource: str) -> View:
-    def view(world: World, match: re.Match[str], params: Params) -> Any:
+    def view(world: DataSource, match: re.Match[str], params: Params) -> Any:
         coll = world.collections[resource]
         return envelope(coll.keys, coll.render, params, coll.sort_field, coll.id_field)
 
@@ -47,7 +81,7 @@ def _list_view(resource: str) -> View:
 
 
 def _item_view(resource: str) -> View:
-    def view(world: World, match: re.Match[str], params: Params) -> Any:
+    def view(world: DataSource, match: re.Match[str], params: Params) -> Any:
         coll = world.collections[resource]
         if match["id"] not in coll.items:
             raise NotFound
@@ -56,19 +90,19 @@ def _item_view(resource: str) -> View:
     return view
 
 
-def users_me(world: World, match: re.Match[str], params: Params) -> Any:
+def users_me(world: DataSource, match: re.Match[str], params: Params) -> Any:
     return dict(world.me)
 
 
-def user_preferences_me(world: World, match: re.Match[str], params: Params) -> Any:
+def user_preferences_me(world: DataSource, match: re.Match[str], params: Params) -> Any:
     return world.records("user_preferences")[0]
 
 
-def appointment_links_me(world: World, match: re.Match[str], params: Params) -> Any:
+def appointment_links_me(world: DataSource, match: re.Match[str], params: Params) -> Any:
     return dict(world.appointment_link)
 
 
-def sequence_recipients(world: World, match: re.Match[str], params: Params) -> Any:
+def sequence_recipients(world: DataSource, match: re.Match[str], params: Params) -> Any:
     """Bare array, offset paging, 10,000 cap, drafts never returned."""
     seq = world.sequences.get(match["id"])
     if seq is None:
@@ -111,7 +145,7 @@ def parse_livefeed_query(query: str) -> tuple[str, tuple[int, int] | None]:
     return who, window
 
 
-def livefeed(world: World, match: re.Match[str], params: Params) -> Any:
+def livefeed(world: DataSource, match: re.Match[str], params: Params) -> Any:
     """The envelope over the filtered rows, plus `stats` over all of them."""
     who, window = parse_livefeed_query(params.get(LIVEFEED_QUERY_PARAM, ""))
     feed = world.collections["livefeed"]
@@ -132,7 +166,7 @@ def livefeed(world: World, match: re.Match[str], params: Params) -> Any:
     return body
 
 
-def livefeed_events(world: World, match: re.Match[str], params: Params) -> Any:
+def livefeed_events(world: DataSource, match: re.Match[str], params: Params) -> Any:
     """Events of one message (by the feed row's `messageId`), newest 200 at most.
 
     A missing `messageId` is a 400; an unknown one gives an empty page.
@@ -148,7 +182,7 @@ def livefeed_events(world: World, match: re.Match[str], params: Params) -> Any:
     return envelope(keys, lambda i: world.render_event(msg, events[i]), params, "timestamp")
 
 
-def team_members(world: World, match: re.Match[str], params: Params) -> Any:
+def team_members(world: DataSource, match: re.Match[str], params: Params) -> Any:
     if match["id"] not in world.collections["teams"].items:
         raise NotFound
     coll = world.collections["team_members"]
@@ -157,14 +191,14 @@ def team_members(world: World, match: re.Match[str], params: Params) -> Any:
     )
 
 
-def rule_actions(world: World, match: re.Match[str], params: Params) -> Any:
+def rule_actions(world: DataSource, match: re.Match[str], params: Params) -> Any:
     if match["id"] not in world.collections["rules"].items:
         raise NotFound
     coll = world.collections["rule_actions"]
     return envelope(world.rule_actions(match["id"]), coll.render, params, coll.sort_field)
 
 
-def rules(world: World, match: re.Match[str], params: Params) -> Any:
+def rules(world: DataSource, match: re.Match[str], params: Params) -> Any:
     coll = world.collections["rules"]
     expand = {p.strip() for p in params.get(EXPAND_PARAM, "").split(",")}
     if "actions" not in expand:
@@ -215,7 +249,7 @@ for _segment, _resource in LISTS.items():
     ROUTES.append((re.compile(rf"/{_segment}/(?P<id>[^/]+)/?"), _item_view(_resource)))
 
 
-def dispatch(world: World, path: str, params: Params) -> Any:
+def dispatch(world: DataSource, path: str, params: Params) -> Any:
     """The body for GET `path` (relative to /v1); NotFound if no route matches."""
     for pattern, view in ROUTES:
         match = pattern.fullmatch(path)

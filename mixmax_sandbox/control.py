@@ -1,9 +1,13 @@
 """The control API under /_sandbox/: no auth, never limited, faulted or logged.
 
-GET  /_sandbox/ids/<resource>      -> {"ids": [...]}
-GET  /_sandbox/records/<resource>  -> {"records": [...]}
-GET  /_sandbox/counts              -> {resource: count}
-POST /_sandbox/advance {"days": 1} -> summary of what changed
+GET  /_sandbox/ids/<resource>?user=N      -> {"ids": [...]}  (what user N sees; default 0)
+GET  /_sandbox/records/<resource>?user=N  -> {"records": [...]}
+GET  /_sandbox/shared/<resource>          -> {"ids": [...]}  (seen by 2 or more users)
+GET  /_sandbox/counts?user=N              -> {resource: count}
+GET  /_sandbox/users                      -> {"users": [{"index", "id", "email", "token"}]}
+POST /_sandbox/revoke {"user": N}         -> that token answers 401 from now on
+POST /_sandbox/restore {"user": N}        -> undoes revoke
+POST /_sandbox/advance {"days": 1}        -> summary of what changed
 POST /_sandbox/faults {...}        -> {"fault": {...}};  GET lists them; DELETE clears them
 GET  /_sandbox/requests            -> {"requests": [...]}; DELETE clears the log
 """
@@ -55,23 +59,37 @@ def _json_body(body: bytes) -> dict[str, Any]:
     return data
 
 
+def _users(app: App) -> list[dict[str, Any]]:
+    return [
+        {"index": index, "id": world.me["_id"], "email": world.me["email"], "token": token}
+        for index, (world, token) in enumerate(zip(app.org.worlds, app.org.tokens, strict=True))
+    ]
+
+
 def handle(app: App, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
     """`(status, JSON body)` for a control call; `path` is relative to /_sandbox."""
     parts = [p for p in path.split("/") if p]
     try:
-        if method == "GET" and len(parts) == 2 and parts[0] in ("ids", "records"):
+        if method == "GET" and len(parts) == 2 and parts[0] in ("ids", "records", "shared"):
             if parts[1] not in RESOURCES:
                 return 404, {"message": f"unknown resource {parts[1]!r}"}
-            with app.world.lock:
-                if parts[0] == "ids":
-                    return 200, {"ids": app.world.ids(parts[1])}
-                return 200, {"records": app.world.records(parts[1])}
+            if parts[0] == "shared":
+                return 200, {"ids": app.org.shared_ids(parts[1])}
+            user = app.org.check_user(int(query.get("user", 0)))
+            if parts[0] == "ids":
+                return 200, {"ids": app.org.ids(parts[1], user)}
+            return 200, {"records": app.org.records(parts[1], user)}
         if method == "GET" and parts == ["counts"]:
-            with app.world.lock:
-                return 200, app.world.counts()
+            return 200, app.org.counts(app.org.check_user(int(query.get("user", 0))))
+        if method == "GET" and parts == ["users"]:
+            return 200, {"users": _users(app)}
+        if method == "POST" and parts in (["revoke"], ["restore"]):
+            user = int(_json_body(body)["user"])
+            (app.revoke if parts == ["revoke"] else app.restore)(user)
+            return 200, {"user": user, "revoked": user in app.revoked}
         if method == "POST" and parts == ["advance"]:
             days = float(_json_body(body).get("days", 1))
-            return 200, app.world.advance(days)
+            return 200, app.org.advance(days)
         if parts == ["faults"]:
             if method == "POST":
                 return 200, {
@@ -89,7 +107,14 @@ def handle(app: App, method: str, path: str, query: dict[str, str], body: bytes)
                 app.clear_requests()
                 return 200, {"requests": []}
         if method == "GET" and not parts:
-            return 200, {"resources": RESOURCES, "url": "/v1", "now": app.world.now.isoformat()}
+            return 200, {
+                "resources": RESOURCES,
+                "url": "/v1",
+                "now": app.org.now.isoformat(),
+                "users": len(app.org),
+            }
+    except IndexError as error:
+        return 404, {"message": str(error)}
     except (ValueError, KeyError, TypeError) as error:
         return 400, {"message": f"bad control request: {error}"}
     return 404, {"message": f"no control endpoint {method} /_sandbox{path}"}

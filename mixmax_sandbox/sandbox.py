@@ -16,15 +16,20 @@ from .faults import (
     fault_from_mapping,
     parse_fault_spec,
 )
+from .org import Org
 from .ratelimit import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW, DEFAULT_RESET_STYLE, RateLimiter
 from .server import API_PREFIX, CONTROL_PREFIX, App, RequestRecord, SandboxHTTPServer
-from .world import World, token_for
+from .world import World
 
 DEFAULT_HOST = "127.0.0.1"
 
 
 class Sandbox:
-    """A Mixmax v1 API on a real socket, from seeded data. Use as a context manager."""
+    """A Mixmax v1 API on a real socket, from seeded data. Use as a context manager.
+
+    With `users=N` it serves an organisation: N tokens, each seeing its user's own data
+    plus what that user's teams share (org.py). `user` arguments are user indexes.
+    """
 
     def __init__(  # noqa: PLR0917 (the documented positional order)
         self,
@@ -37,13 +42,15 @@ class Sandbox:
         host: str = DEFAULT_HOST,
         port: int = 0,
         faults: Iterable[str | dict[str, Any] | Fault] = (),
+        users: int = 1,
         **scale_overrides: int,
     ) -> None:
         self.seed = seed
         self.host = host
         self.port = port
-        self.world = World(seed, scale, **scale_overrides)
-        self.token = token or token_for(seed)
+        self.org = Org(seed, scale, users, token, **scale_overrides)
+        self.world: World = self.org.worlds[0]  # user 0's own data
+        self.token: str = self.org.tokens[0]
         self._faults = FaultBook()
         for spec in faults:
             if isinstance(spec, str):
@@ -52,9 +59,7 @@ class Sandbox:
                 self._faults.add(fault_from_mapping(spec))
             else:
                 self._faults.add(spec)
-        self.app = App(
-            self.world, self.token, RateLimiter(rate_limit, rate_window, reset_style), self._faults
-        )
+        self.app = App(self.org, RateLimiter(rate_limit, rate_window, reset_style), self._faults)
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -102,25 +107,47 @@ class Sandbox:
     def control_url(self) -> str:
         return self.base_url + CONTROL_PREFIX
 
+    # ------------------------------------------------------------ users
+    @property
+    def tokens(self) -> list[str]:
+        """One token per user; `tokens[0] == token`."""
+        return list(self.org.tokens)
+
+    @property
+    def user_ids(self) -> list[str]:
+        """Each user's `_id`, as their /users/me serves it."""
+        return self.org.user_ids
+
+    def revoke(self, user: int) -> None:
+        """From now on that user's token answers 401 (invalid token)."""
+        self.app.revoke(user)
+
+    def restore(self, user: int) -> None:
+        """Undo `revoke`."""
+        self.app.restore(user)
+
     # ------------------------------------------------------------ data
-    def ids(self, resource: str) -> list[str]:
-        with self.world.lock:
-            return self.world.ids(resource)
+    def ids(self, resource: str, user: int = 0) -> list[str]:
+        """Every id the API can currently return to `user`'s token, newest first."""
+        return self.org.ids(resource, user)
 
-    def records(self, resource: str) -> list[dict[str, Any]]:
-        with self.world.lock:
-            return self.world.records(resource)
+    def records(self, resource: str, user: int = 0) -> list[dict[str, Any]]:
+        """The rows of `ids(resource, user)` as the API serialises them."""
+        return self.org.records(resource, user)
 
-    def counts(self) -> dict[str, int]:
-        with self.world.lock:
-            return self.world.counts()
+    def shared_ids(self, resource: str) -> list[str]:
+        """Ids of `resource` that two or more users see (empty with one user)."""
+        return self.org.shared_ids(resource)
+
+    def counts(self, user: int = 0) -> dict[str, int]:
+        return self.org.counts(user)
 
     def advance(self, days: float = 1.0) -> dict[str, Any]:
-        return self.world.advance(days)
+        return self.org.advance(days)
 
     @property
     def now(self) -> dt.datetime:
-        return self.world.now
+        return self.org.now
 
     # ------------------------------------------------------------ faults and log
     def add_fault(  # noqa: PLR0917 (the documented positional order)

@@ -1,7 +1,8 @@
 """The HTTP side: a keep-alive ThreadingHTTPServer, auth, rate limit, faults, request log.
 
-Order per API request: count it (for `nth`), pick a fault, check the token (401), check
-the rate limit (429), then route (200/400/404). Every API request is logged, including
+Order per API request: count it (for `nth`), pick a fault, check the token (401: missing,
+unknown or revoked), check that token's rate limit (429), then route (200/400/404) over
+what that token's user sees. Every API request is logged, including
 faulted ones (`fault` set) and dropped ones (`status` 0). The request log stores the path
 as the client sent it, *including* `/v1` and without the query string. Control calls
 under `/_sandbox/` skip all of that (see control.py).
@@ -23,6 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 from . import control
 from .api import NOT_FOUND_MESSAGE, NotFound, dispatch
 from .faults import Fault, FaultBook
+from .org import Org
 from .paging import BadRequest
 from .ratelimit import RateLimiter
 from .world import World
@@ -54,6 +56,8 @@ class RequestRecord:
     headers: dict[str, str]
     status: int
     fault: str | None
+    user: int | None = None  # index of the user whose valid token it carried
+    time: float = 0.0  # time.monotonic() when the request was received
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,14 +70,40 @@ def query_of(raw_path: str) -> dict[str, str]:
 class App:
     """Everything one sandbox serves; shared by all handler threads."""
 
-    def __init__(self, world: World, token: str, limiter: RateLimiter, faults: FaultBook) -> None:
-        self.world = world
-        self.token = token
+    def __init__(self, org: Org, limiter: RateLimiter, faults: FaultBook) -> None:
+        self.org = org
         self.limiter = limiter
         self.faults = faults
         self.requests: list[RequestRecord] = []
         self.counter = 0
+        self.revoked: set[int] = set()
         self._lock = threading.Lock()
+
+    @property
+    def world(self) -> World:
+        """User 0's World."""
+        return self.org.worlds[0]
+
+    @property
+    def token(self) -> str:
+        """User 0's token."""
+        return self.org.tokens[0]
+
+    def authenticate(self, token: str) -> int | None:
+        """The user a token belongs to; None if it is unknown or revoked."""
+        user = self.org.user_of(token)
+        with self._lock:
+            return None if user is None or user in self.revoked else user
+
+    def revoke(self, user: int) -> None:
+        self.org.check_user(user)
+        with self._lock:
+            self.revoked.add(user)
+
+    def restore(self, user: int) -> None:
+        self.org.check_user(user)
+        with self._lock:
+            self.revoked.discard(user)
 
     def next_number(self) -> int:
         with self._lock:
@@ -176,18 +206,21 @@ class Handler(BaseHTTPRequestHandler):
         self._api(app, url.path, query)
 
     def _api(self, app: App, path: str, query: dict[str, str]) -> None:
+        received = time.monotonic()
         number = app.next_number()
         headers = dict(self.headers.items())
         relative = path[len(API_PREFIX) :] if path.startswith(API_PREFIX + "/") else None
         fault = app.faults.pick(number, relative if relative is not None else path)
+        user = app.authenticate(self._token(query))
         # Logged just before the response is written, so a client that has its answer
         # always finds its request in the log.
-        self._pending = (app, RequestRecord(self.command, path, query, headers, 0, None))
+        record = RequestRecord(self.command, path, query, headers, 0, None, user, received)
+        self._pending = (app, record)
         if fault is not None:
             self._pending = (app, replace(self._pending[1], fault=fault.kind))
         try:
             if fault is not None and fault.kind != "slow":
-                self._fault(app, fault, query)
+                self._fault(app, fault, query, user)
                 return
             if fault is not None:
                 # Logged on arrival (status 0 until answered): a client that gave up
@@ -217,7 +250,10 @@ class Handler(BaseHTTPRequestHandler):
         if not token:
             self._send_json(401, {"message": NO_TOKEN_MESSAGE})
             return 401
-        if token != app.token:
+        user = app.authenticate(token)
+        if self._pending is not None and self._pending[1].user != user:
+            self._pending = (app, replace(self._pending[1], user=user))  # revoked meanwhile
+        if user is None:
             self._send_json(401, {"message": BAD_TOKEN_MESSAGE})
             return 401
         verdict = app.limiter.check(token)
@@ -229,7 +265,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if relative is None or self.command != "GET":
                 raise NotFound
-            data = dispatch(app.world, relative, params)
+            data = dispatch(app.org.source(user), relative, params)
         except NotFound:
             self._send_json(404, {"message": NOT_FOUND_MESSAGE}, verdict.headers)
             return 404
@@ -239,7 +275,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send_json(200, data, verdict.headers)
         return 200
 
-    def _fault(self, app: App, fault: Fault, query: dict[str, str]) -> int:
+    def _fault(self, app: App, fault: Fault, query: dict[str, str], user: int | None) -> int:
         kind = fault.kind
         retry = {"Retry-After": str(max(1, fault.retry_after))}
         if kind == "drop":
@@ -267,7 +303,7 @@ class Handler(BaseHTTPRequestHandler):
         # truncate: a 200 whose JSON body is cut in half (Content-Length matches the cut).
         relative = self.path.split("?")[0][len(API_PREFIX) :]
         try:
-            data: Any = dispatch(app.world, relative, query)
+            data: Any = dispatch(app.org.source(user or 0), relative, query)
         except (NotFound, BadRequest):
             data = {"results": [], "hasNext": False, "hasPrevious": False}
         full = json.dumps(data, separators=(",", ":")).encode()
