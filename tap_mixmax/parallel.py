@@ -24,9 +24,20 @@ from tap_mixmax.pacing import RequestPacer
 State = dict[str, t.Any]
 # Turns the latest state of every part into the state of the whole sync.
 StateMerge = Callable[[Mapping[str, State]], State]
-# A merged STATE grows with the parts, so it is written at most this often (and once
-# at the end). Skipping one only means a resumed sync re-reads a little more.
+# A merged STATE grows with the parts, so one that only moves progress markers is
+# written at most this often; a moved bookmark goes out at once, and the last at the end.
+# Skipping one only means a resumed sync re-reads a little more.
 STATE_MIN_INTERVAL_SECONDS = 1.0
+PROGRESS_KEY = "progress_markers"
+
+
+def settled(state: Mapping[str, t.Any] | None) -> dict[str, t.Any]:
+    """The bookmarks a resumed sync starts from, without the progress markers."""
+    bookmarks = (state or {}).get("bookmarks") or {}
+    return {
+        stream: {key: value for key, value in entry.items() if key != PROGRESS_KEY}
+        for stream, entry in bookmarks.items()
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,10 +80,13 @@ class SharedOutput:
     def write(self, part: str, message: Message) -> None:
         with self._lock:
             if isinstance(message, StateMessage):
+                previous = self._states.get(part)
                 # A copy: the part's thread goes on changing its live state.
                 self._states[part] = copy.deepcopy(dict(message.value))
                 self._state_pending = True
-                if time.monotonic() - self._state_written_at >= STATE_MIN_INTERVAL_SECONDS:
+                moved = settled(previous) != settled(self._states[part])
+                due = time.monotonic() - self._state_written_at >= STATE_MIN_INTERVAL_SECONDS
+                if moved or due:
                     self._write_state()
                 return
             if isinstance(message, SchemaMessage):

@@ -137,18 +137,30 @@ def test_output_sends_each_schema_once_and_merges_states(monkeypatch):
     }
 
 
-def test_output_throttles_merged_states_but_always_writes_the_last(monkeypatch):
+def test_progress_only_states_are_throttled_but_moved_bookmarks_go_out_at_once(monkeypatch):
     monkeypatch.setattr(parallel, "STATE_MIN_INTERVAL_SECONDS", 3600.0)
     writer = ListWriter()
     output = accounts_output(writer, {})  # type: ignore[arg-type]
-    for value in ("1", "2", "3"):
-        output.write("alice", StateMessage({"bookmarks": {"m": {"replication_key_value": value}}}))
-    output.close()
-    states = [m for m in writer.messages if isinstance(m, StateMessage)]
-    assert len(states) == 2, "first and final only"
-    assert account_state(states[-1].value, "alice")["bookmarks"]["m"] == {
-        "replication_key_value": "3"
-    }
+
+    def state(value: str, progress: str | None = None) -> StateMessage:
+        entry: dict = {"replication_key_value": value}
+        if progress is not None:
+            entry["progress_markers"] = {"replication_key_value": progress}
+        return StateMessage({"bookmarks": {"m": entry}})
+
+    output.write("alice", state("1"))  # the first: nothing was written yet
+    output.write("alice", state("1", progress="5"))  # progress only: held back
+    output.write("alice", state("1", progress="9"))  # held back
+    output.write("alice", state("2"))  # the bookmark moved: out at once
+    output.write("alice", state("2", progress="3"))  # held back
+    output.close()  # the last one always goes out
+    states = [m.value for m in writer.messages if isinstance(m, StateMessage)]
+    values = [account_state(s, "alice")["bookmarks"]["m"] for s in states]
+    assert values == [
+        {"replication_key_value": "1"},
+        {"replication_key_value": "2"},
+        {"replication_key_value": "2", "progress_markers": {"replication_key_value": "3"}},
+    ]
 
 
 class FakeTap:
