@@ -64,14 +64,15 @@ class SandboxProcess:
     token: str
     proc: subprocess.Popen[bytes]
     log: Path
+    tokens: list[str] = field(default_factory=list)  # one per user; tokens[0] == token
     _calls: list[str] = field(default_factory=list)
 
     def _get(self, path: str) -> t.Any:
         with urllib.request.urlopen(f"{self.control_url}{path}", timeout=30) as resp:
             return json.load(resp)
 
-    def ids(self, stream: str) -> set[str]:
-        return {str(i) for i in self._get(f"/ids/{stream}")["ids"]}
+    def ids(self, stream: str, user: int = 0) -> set[str]:
+        return {str(i) for i in self._get(f"/ids/{stream}?user={user}")["ids"]}
 
     def counts(self) -> dict[str, int]:
         return self._get("/counts")
@@ -88,7 +89,12 @@ class SandboxProcess:
 
 
 def start_sandbox(
-    workdir: Path, *, seed: int = 42, rate_limit: int = SANDBOX_RATE_LIMIT
+    workdir: Path,
+    *,
+    seed: int = 42,
+    rate_limit: int = SANDBOX_RATE_LIMIT,
+    scale: str = "small",
+    users: int = 1,
 ) -> SandboxProcess:
     assert SANDBOX_CLI.exists(), f"{SANDBOX_CLI} missing: run `make venv`"
     ready = workdir / "sandbox-ready.json"
@@ -97,7 +103,8 @@ def start_sandbox(
         str(SANDBOX_CLI),
         "--port", "0",
         "--seed", str(seed),
-        "--scale", "small",
+        "--scale", scale,
+        "--users", str(users),
         "--rate-limit", str(rate_limit),
         "--ready-file", str(ready),
     ]  # fmt: skip
@@ -117,6 +124,7 @@ def start_sandbox(
                     token=info["token"],
                     proc=proc,
                     log=log,
+                    tokens=list(info.get("tokens") or [info["token"]]),
                 )
         if proc.poll() is not None:
             pytest.fail(f"sandbox exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
