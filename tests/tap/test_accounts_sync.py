@@ -15,7 +15,7 @@ from tap_harness import (
 )
 from test_resume import run_until_killed
 
-from tap_mixmax.accounts import account_state
+from tap_mixmax.accounts import account_state, accounts_in_state
 from tap_mixmax.client import MixmaxStream
 
 USERS = 3
@@ -244,6 +244,20 @@ def test_kill_and_resume_accounts_loses_no_row(tmp_path):
                     missing = set(sb.ids(stream, user=index)) - union
                     assert not missing, f"killed at line {kill_at}: {len(missing)} {stream} lost"
         assert resumed_from_progress, "no kill landed after a bookmark: the test proves little"
+
+
+def test_two_hundred_accounts_in_one_process():
+    users = 200
+    with org(users=users) as sb:
+        config = accounts_config(sb, max_parallel_accounts=8)
+        output = run_tap(config, streams={"users", "sequences", "messages"})
+        for stream in ("sequences", "messages"):
+            by_account = ids_by_account(output, stream)
+            for index in range(users):
+                assert sorted(by_account[name(index)]) == sorted(sb.ids(stream, user=index))
+        state = output.last_state
+        assert sorted(accounts_in_state(state)) == sorted(name(i) for i in range(users))
+        assert all(bookmark(state, name(i), "messages") for i in range(users))
 
 
 def test_discovery_with_accounts_shows_the_account_key(tmp_path):
