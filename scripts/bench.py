@@ -225,43 +225,96 @@ def bench_requests(directory: Path) -> None:
         print(f"  one sandbox day: {json.dumps(summary['counts'])}")
 
 
+ORG_ACCOUNTS = 3
+ORG_USERS = 200
+
+
+def bench_org(directory: Path, users: int) -> None:
+    """Hundreds of accounts in one tap process: requests, time, memory, state size."""
+    with Sandbox(seed=8, scale="tiny", users=users, rate_limit=None) as sb:
+        accounts = [{"name": f"user{i}", "api_token": token} for i, token in enumerate(sb.tokens)]
+        output = directory / "org.jsonl"
+        started = time.monotonic()
+        state, cpu, rss = run_tap(
+            directory, sb, None, output=output, api_token="", accounts=accounts,
+            max_parallel_accounts=8,
+        )  # fmt: skip
+        wall = time.monotonic() - started
+        made = len(sb.requests)
+    with output.open() as lines:
+        records = sum(1 for line in lines if '"type":"RECORD"' in line[:20])
+    table(
+        f"Org-wide sync: {users} accounts, every stream (sandbox scale tiny, no rate limit)",
+        ["requests", "records", "wall s", "CPU s", "peak RSS MiB", "final STATE bytes"],
+        [[made, records, f"{wall:.1f}", f"{cpu:.1f}", f"{rss / 1024:.1f}", len(json.dumps(state))]],
+    )
+
+
+def start_tap(directory: Path, config: dict[str, Any], streams: set[str]) -> subprocess.Popen:
+    directory.mkdir(exist_ok=True)
+    config_path = directory / "config.json"
+    config_path.write_text(json.dumps(config))
+    argv = [str(BIN / "tap-mixmax"), "--config", str(config_path)]
+    argv += ["--catalog", str(write_catalog(directory, config_path, streams))]
+    return subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=tap_env()
+    )
+
+
 def bench_throughput(directory: Path, minutes: float) -> None:
+    """The real limit, per user: one single-token tap and one `accounts` tap, same sandbox."""
     rows_needed = int(minutes * 120 * PAGE * 1.2)
     with Sandbox(
-        seed=3, scale="large", messages=max(rows_needed, 100_000), rate_limit=120, rate_window=60.0
+        seed=3,
+        scale="medium",
+        users=1 + ORG_ACCOUNTS,
+        messages=rows_needed,
+        rate_limit=120,
+        rate_window=60.0,
     ) as sb:
+        base = {"api_url": sb.url, "max_requests_per_minute": 120}
+        accounts = [
+            {"name": f"user{i}", "api_token": sb.tokens[i]} for i in range(1, len(sb.tokens))
+        ]
         start = time.monotonic()
-        process = subprocess.Popen(
-            [
-                str(BIN / "tap-mixmax"),
-                "--config",
-                str(write_config(directory, sb, max_requests_per_minute=120)),
-                "--catalog",
-                str(write_catalog(directory, directory / "config.json", {"messages"})),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=tap_env(),
-        )
+        processes = [
+            start_tap(directory / "single", {**base, "api_token": sb.tokens[0]}, {"messages"}),
+            start_tap(
+                directory / "org",
+                {**base, "accounts": accounts, "max_parallel_accounts": ORG_ACCOUNTS},
+                {"messages"},
+            ),
+        ]
         # The pacer spends a full window at once, then one window every 60 s: measure the
         # steady pace over whole minutes after the first one.
         time.sleep(55)
-        first_minute = list(sb.requests)
+        first_minute = len(sb.requests)
         time.sleep(120)
-        steady = list(sb.requests)[len(first_minute) :]
-        process.kill()
-        process.wait()
+        steady = list(sb.requests)[first_minute:]
+        for process in processes:
+            process.kill()
+            process.wait()
         elapsed = time.monotonic() - start
         made = list(sb.requests)
-        steady_ok = sum(1 for r in steady if r.status == 200)
-        limited = sum(1 for r in made if r.status == 429)
-        late_429 = sum(1 for r in steady if r.status == 429)
-        rpm = steady_ok / 2
-        table(
-            f"Throughput under the real limit (120 requests / 60 s), {elapsed:.0f} s of paging",
-            ["requests", "steady per minute", "% of 120", "429s", "429s after 1st minute"],
-            [[len(made), f"{rpm:.1f}", f"{rpm / 120 * 100:.1f}%", limited, late_429]],
-        )
+
+    def row(label: str, users: set[int]) -> list[Any]:
+        ok = sum(1 for r in steady if r.status == 200 and r.user in users)
+        limited = sum(1 for r in made if r.status == 429 and r.user in users)
+        late = sum(1 for r in steady if r.status == 429 and r.user in users)
+        rpm = ok / 2
+        limit = 120 * len(users)
+        return [label, f"{rpm:.1f}", f"{rpm / limit * 100:.1f}% of {limit}", limited, late]
+
+    header = ["tap", "steady per minute", "of the limit", "429s", "429s after 1st minute"]
+    table(
+        f"Throughput under the real limit (120 requests / 60 s per user), {elapsed:.0f} s",
+        header,
+        [
+            row("api_token (user0)", {0}),
+            *(row(f"accounts: {a['name']}", {i + 1}) for i, a in enumerate(accounts)),
+            row(f"accounts: all {ORG_ACCOUNTS}", set(range(1, 1 + ORG_ACCOUNTS))),
+        ],
+    )
 
 
 SLOW_STREAMS = {
@@ -285,14 +338,9 @@ def bench_slow_api(directory: Path, latency: float) -> None:
     for lanes in (1, 2, 4):
         sb = Sandbox(seed=5, scale="large", rate_limit=120, rate_window=60.0).start()
         sb.add_fault("slow", probability=1.0, seed=1, times=0, delay=latency)
-        sub = directory / f"lanes-{lanes}"
-        sub.mkdir()
-        config = write_config(sub, sb, max_requests_per_minute=120, max_parallel_streams=lanes)
-        argv = [str(BIN / "tap-mixmax"), "--config", str(config)]
-        argv += ["--catalog", str(write_catalog(sub, config, SLOW_STREAMS))]
-        process = subprocess.Popen(
-            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=tap_env()
-        )
+        config = {"api_url": sb.url, "api_token": sb.token, "max_requests_per_minute": 120}
+        config["max_parallel_streams"] = lanes
+        process = start_tap(directory / f"lanes-{lanes}", config, SLOW_STREAMS)
         runs.append((lanes, sb, process))
     # Skip the start (discovery, first pages), then count whole minutes.
     time.sleep(WARM_UP_SECONDS)
@@ -407,6 +455,7 @@ def main() -> None:
         bench_requests(directory)
         bench_cpu(directory, args.cpu_rows, repeats=1 if args.quick else 3)
         bench_memory(directory, [10_000, 100_000] if args.quick else [10_000, 1_000_000])
+        bench_org(directory, ORG_USERS)
         if not args.quick:
             bench_slow_api(directory, latency=1.0)
             bench_throughput(directory, args.throughput_minutes)
