@@ -42,6 +42,7 @@ from .world import (
     World,
     _person,
     _rng,
+    add_recipients,
     recipient_seeds,
     render_recipient,
     sequence_folder_row,
@@ -302,14 +303,7 @@ class SharedPool:
             seq_ids = team.ids("sequences")
             seq_id = rng.choice(seq_ids)
             seq = self.sequences[seq_id]
-            latest = 0
-            for _ in range(rng.randint(1, 3)):
-                at = when()
-                rec = RecipientSeed(object_id(rng, at), at, at, "active", rng.getrandbits(32))
-                seq.recipients.add(rec, at)
-                latest = max(latest, at)
-                new.setdefault("sequence_recipients", []).append(rec.id)
-            seq.row = dict(seq.row, updatedAt=iso(latest))
+            new["sequence_recipients"] = add_recipients(seq, rng, when, rng.randint(1, 3))
             self.collections["sequences"].replace(seq_id, seq.row)
             changed["sequences"] = [seq_id]
             active = [

@@ -626,6 +626,22 @@ def sequence_folder_row(
     }
 
 
+def add_recipients(
+    seq: Sequence, rng: random.Random, when: Callable[[], int], count: int
+) -> list[str]:
+    """`count` new active recipients; the sequence's `updatedAt` moves to the newest."""
+    added: list[str] = []
+    latest = 0
+    for _ in range(count):
+        at = when()
+        rec = RecipientSeed(object_id(rng, at), at, at, "active", rng.getrandbits(32))
+        seq.recipients.add(rec, at)
+        latest = max(latest, at)
+        added.append(rec.id)
+    seq.row = dict(seq.row, updatedAt=iso(latest))
+    return added
+
+
 class World:
     """All data of one seeded sandbox user. Guard reads and `advance` with `lock`.
 
@@ -1570,16 +1586,9 @@ class World:
             note(new, "sequences", seq_row["_id"])
             for seq_id in rng.sample(old_sequences, min(2, len(old_sequences))):
                 seq = self.sequences[seq_id]
-                latest = 0
-                for _ in range(rng.randint(1, 4)):
-                    at = when()
-                    rec = RecipientSeed(object_id(rng, at), at, at, "active", rng.getrandbits(32))
-                    seq.recipients.add(rec, at)
-                    latest = max(latest, at)
-                    note(new, "sequence_recipients", rec.id)
-                row = dict(seq.row, updatedAt=iso(latest))
-                seq.row = row
-                sequences.replace(seq_id, row)
+                for rec_id in add_recipients(seq, rng, when, rng.randint(1, 4)):
+                    note(new, "sequence_recipients", rec_id)
+                sequences.replace(seq_id, seq.row)
                 note(changed, "sequences", seq_id)
             active = [
                 (seq_id, rec)
