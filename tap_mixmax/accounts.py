@@ -122,11 +122,13 @@ class AccountsSync:
     def run(self) -> list[AccountFailure]:
         """Sync every account; raise one MixmaxError at the end if any must fail the run."""
         self.logger.info("Syncing %d accounts, %d at a time", len(self.accounts), self.parallel)
-        with concurrent.futures.ThreadPoolExecutor(
-            max_workers=self.parallel, thread_name_prefix="account"
-        ) as pool:
-            outcomes = list(pool.map(self._sync_one, self.accounts))
-        self.output.close()
+        try:
+            with concurrent.futures.ThreadPoolExecutor(
+                max_workers=self.parallel, thread_name_prefix="account"
+            ) as pool:
+                outcomes = list(pool.map(self._sync_one, self.accounts))
+        finally:
+            self.output.close()
         failures = [failure for failure in outcomes if failure is not None]
         self._report(failures)
         return failures

@@ -24,20 +24,11 @@ from tap_mixmax.pacing import RequestPacer
 State = dict[str, t.Any]
 # Turns the latest state of every part into the state of the whole sync.
 StateMerge = Callable[[Mapping[str, State]], State]
-# A merged STATE grows with the parts, so one that only moves progress markers is
-# written at most this often; a moved bookmark goes out at once, and the last at the end.
-# Skipping one only means a resumed sync re-reads a little more.
-STATE_MIN_INTERVAL_SECONDS = 1.0
-PROGRESS_KEY = "progress_markers"
-
-
-def settled(state: Mapping[str, t.Any] | None) -> dict[str, t.Any]:
-    """The bookmarks a resumed sync starts from, without the progress markers."""
-    bookmarks = (state or {}).get("bookmarks") or {}
-    return {
-        stream: {key: value for key, value in entry.items() if key != PROGRESS_KEY}
-        for stream, entry in bookmarks.items()
-    }
+# Writing a merged STATE costs in proportion to the parts in it, so it is written at most
+# once per this many seconds per part (a few ms for a few accounts, a second for 200),
+# and always at the end. Skipping one only means a resumed sync re-reads a little more.
+STATE_INTERVAL_PER_PART_SECONDS = 0.005
+STATE_MAX_INTERVAL_SECONDS = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,13 +71,10 @@ class SharedOutput:
     def write(self, part: str, message: Message) -> None:
         with self._lock:
             if isinstance(message, StateMessage):
-                previous = self._states.get(part)
                 # A copy: the part's thread goes on changing its live state.
                 self._states[part] = copy.deepcopy(dict(message.value))
                 self._state_pending = True
-                moved = settled(previous) != settled(self._states[part])
-                due = time.monotonic() - self._state_written_at >= STATE_MIN_INTERVAL_SECONDS
-                if moved or due:
+                if time.monotonic() - self._state_written_at >= self._state_interval():
                     self._write_state()
                 return
             if isinstance(message, SchemaMessage):
@@ -100,6 +88,10 @@ class SharedOutput:
         with self._lock:
             if self._state_pending:
                 self._write_state()
+
+    def _state_interval(self) -> float:
+        parts = len(self._states)
+        return min(STATE_MAX_INTERVAL_SECONDS, STATE_INTERVAL_PER_PART_SECONDS * parts)
 
     def _write_state(self) -> None:
         self._writer.write_message(StateMessage(value=self._merge(self._states)))

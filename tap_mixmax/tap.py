@@ -204,7 +204,6 @@ class TapMixmax(Tap):
     def __init__(self, *args: t.Any, part: Part | None = None, **kwargs: t.Any) -> None:
         # Set before the SDK builds the streams: an account's tap tags its records.
         self.part = part or Part()
-        self.account = self.part.account
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as exc:
@@ -221,6 +220,11 @@ class TapMixmax(Tap):
         every: list[Stream] = [stream_type(self) for stream_type in streams.STREAM_TYPES]
         only = self.part.streams
         return every if only is None else [stream for stream in every if stream.name in only]
+
+    @property
+    def account(self) -> str | None:
+        """With `accounts`, the account this tap syncs (None for the whole run)."""
+        return self.part.account
 
     @property
     def account_mode(self) -> bool:
@@ -246,18 +250,9 @@ class TapMixmax(Tap):
         output = SharedOutput(self.message_writer, {}, lanes_state(state, families))
         if CONNECTION_STREAM not in families:
             self.check_connection()  # one /users/me before the lanes fan out
-
-        def lane_tap(family: frozenset[str], state: State, writer: PartWriter) -> TapMixmax:
-            part = Part(account=self.account, streams=family, pacer=self.pacer)
-            return TapMixmax(
-                config=dict(self.config),
-                catalog=self.input_catalog,
-                state=state,
-                message_writer=writer,
-                part=part,
-            )
-
-        LanesSync(families, output, state, lane_tap, parallel=parallel, logger=self.logger).run()
+        LanesSync(
+            families, output, state, self._lane_tap, parallel=parallel, logger=self.logger
+        ).run()
 
     def _sync_accounts(self) -> None:
         AccountsSync(
@@ -277,9 +272,17 @@ class TapMixmax(Tap):
             token = parse_accounts(self.config)[0].api_token
         return str(token or "")
 
-    def _account_tap(
-        self, account: Account, state: dict[str, t.Any], writer: PartWriter | None
-    ) -> TapMixmax:
+    def _lane_tap(self, family: frozenset[str], state: State, writer: PartWriter) -> TapMixmax:
+        """A tap for one stream family of this account, sharing its pacer and catalog."""
+        return TapMixmax(
+            config=dict(self.config),
+            catalog=self.input_catalog,
+            state=state,
+            message_writer=writer,
+            part=Part(account=self.account, streams=family, pacer=self.pacer),
+        )
+
+    def _account_tap(self, account: Account, state: State, writer: PartWriter | None) -> TapMixmax:
         """A single-account tap for one entry of `accounts`, sharing this one's catalog."""
         config = {key: value for key, value in self.config.items() if key != "accounts"}
         config["api_token"] = account.api_token

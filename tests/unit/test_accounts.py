@@ -110,7 +110,7 @@ def test_state_split_and_merge_round_trip():
 
 
 def test_output_sends_each_schema_once_and_merges_states(monkeypatch):
-    monkeypatch.setattr(parallel, "STATE_MIN_INTERVAL_SECONDS", 0.0)
+    monkeypatch.setattr(parallel, "STATE_INTERVAL_PER_PART_SECONDS", 0.0)
     writer = ListWriter()
     input_state = merged_state(
         {"gone": {"bookmarks": {"messages": {"replication_key_value": "1"}}}}
@@ -137,30 +137,29 @@ def test_output_sends_each_schema_once_and_merges_states(monkeypatch):
     }
 
 
-def test_progress_only_states_are_throttled_but_moved_bookmarks_go_out_at_once(monkeypatch):
-    monkeypatch.setattr(parallel, "STATE_MIN_INTERVAL_SECONDS", 3600.0)
+def test_merged_states_are_throttled_by_size_but_the_last_always_goes_out(monkeypatch):
+    monkeypatch.setattr(parallel, "STATE_INTERVAL_PER_PART_SECONDS", 3600.0)
+    monkeypatch.setattr(parallel, "STATE_MAX_INTERVAL_SECONDS", 3600.0)
     writer = ListWriter()
     output = accounts_output(writer, {})  # type: ignore[arg-type]
-
-    def state(value: str, progress: str | None = None) -> StateMessage:
-        entry: dict = {"replication_key_value": value}
-        if progress is not None:
-            entry["progress_markers"] = {"replication_key_value": progress}
-        return StateMessage({"bookmarks": {"m": entry}})
-
-    output.write("alice", state("1"))  # the first: nothing was written yet
-    output.write("alice", state("1", progress="5"))  # progress only: held back
-    output.write("alice", state("1", progress="9"))  # held back
-    output.write("alice", state("2"))  # the bookmark moved: out at once
-    output.write("alice", state("2", progress="3"))  # held back
-    output.close()  # the last one always goes out
+    for value in ("1", "2", "3"):
+        output.write("alice", StateMessage({"bookmarks": {"m": {"replication_key_value": value}}}))
+    output.close()
     states = [m.value for m in writer.messages if isinstance(m, StateMessage)]
-    values = [account_state(s, "alice")["bookmarks"]["m"] for s in states]
-    assert values == [
-        {"replication_key_value": "1"},
-        {"replication_key_value": "2"},
-        {"replication_key_value": "2", "progress_markers": {"replication_key_value": "3"}},
+    assert [account_state(s, "alice")["bookmarks"]["m"] for s in states] == [
+        {"replication_key_value": "1"},  # nothing was written yet: out at once
+        {"replication_key_value": "3"},  # the last, at close
     ]
+
+
+def test_the_state_interval_grows_with_the_parts_up_to_a_second():
+    output = accounts_output(ListWriter(), {})  # type: ignore[arg-type]
+    for index in range(3):
+        output.write(f"a{index}", StateMessage({"bookmarks": {}}))
+    assert output._state_interval() == pytest.approx(3 * parallel.STATE_INTERVAL_PER_PART_SECONDS)
+    for index in range(1000):
+        output.write(f"b{index}", StateMessage({"bookmarks": {}}))
+    assert output._state_interval() == parallel.STATE_MAX_INTERVAL_SECONDS
 
 
 class FakeTap:
@@ -235,7 +234,7 @@ def test_an_unexpected_error_in_one_account_does_not_stop_the_others(caplog):
 
 
 def test_output_is_thread_safe_under_many_writers(monkeypatch):
-    monkeypatch.setattr(parallel, "STATE_MIN_INTERVAL_SECONDS", 0.0)
+    monkeypatch.setattr(parallel, "STATE_INTERVAL_PER_PART_SECONDS", 0.0)
     raw = io.StringIO()
 
     class StreamWriter(ListWriter):
