@@ -154,6 +154,39 @@ def test_a_revoked_account_is_reported_and_the_others_sync(tmp_path):
         assert "1 of 3 accounts skipped (tolerate_revoked_tokens): user1" in result.stderr
 
 
+def test_a_token_revoked_mid_sync_fails_only_its_account(tmp_path):
+    import threading
+
+    with org(scale="small") as sb:
+        done = threading.Event()
+
+        def revoke_user1_after_a_few_requests() -> None:
+            while not done.wait(0.005):
+                if sum(1 for r in sb.requests if r.user == 1) >= 5:
+                    sb.revoke(1)
+                    return
+
+        watcher = threading.Thread(target=revoke_user1_after_a_few_requests)
+        watcher.start()
+        config = accounts_config(sb, page_size=10, max_parallel_accounts=USERS)
+        streams = {"messages", "sequences", "sequence_recipients"}
+        try:
+            result = run_tap_process(tap_process(tmp_path, config, streams=streams))
+        finally:
+            done.set()
+            watcher.join()
+        assert [r for r in sb.requests if r.status == 401], "never revoked: the test proves nothing"
+        assert result.returncode == 1
+        last_line = result.stderr.strip().splitlines()[-1]
+        assert last_line.startswith("tap-mixmax: error: 1 of 3 accounts failed"), last_line
+        assert "user1: Mixmax rejected the API token" in last_line
+        output = TapOutput.parse(result.stdout)
+        for stream in streams:
+            by_account = ids_by_account(output, stream)
+            for index in (0, 2):
+                assert set(by_account[name(index)]) == set(sb.ids(stream, user=index)), stream
+
+
 def test_accounts_sync_concurrently_and_each_within_its_own_server_limit():
     with org(rate_limit=8, rate_window=1.0) as sb:
         config = accounts_config(sb, page_size=5, max_parallel_accounts=USERS)
