@@ -8,7 +8,6 @@ bookmarks only ever move with that account's own records.
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import logging
 import typing as t
@@ -18,7 +17,7 @@ from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from singer_sdk.singerlib.encoding.simple import Message
 
 from tap_mixmax import errors
-from tap_mixmax.parallel import PartWriter, SharedOutput, State, SyncsAll
+from tap_mixmax.parallel import PartWriter, SharedOutput, State, SyncsAll, run_parts
 
 ACCOUNT_FIELD = "account"
 ACCOUNT_FIELD_SCHEMA: dict[str, t.Any] = {"type": ["string"]}
@@ -123,13 +122,12 @@ class AccountsSync:
         """Sync every account; raise one MixmaxError at the end if any must fail the run."""
         self.logger.info("Syncing %d accounts, %d at a time", len(self.accounts), self.parallel)
         try:
-            with concurrent.futures.ThreadPoolExecutor(
-                max_workers=self.parallel, thread_name_prefix="account"
-            ) as pool:
-                outcomes = list(pool.map(self._sync_one, self.accounts))
+            futures = run_parts(
+                self.output, self._sync_one, self.accounts, parallel=self.parallel, name="account"
+            )
         finally:
             self.output.close()
-        failures = [failure for failure in outcomes if failure is not None]
+        failures = [failure for future in futures if (failure := future.result()) is not None]
         self._report(failures)
         return failures
 

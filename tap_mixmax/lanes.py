@@ -10,13 +10,12 @@ that owns it.
 
 from __future__ import annotations
 
-import concurrent.futures
 import copy
 import logging
 import typing as t
 from collections.abc import Callable, Iterable, Mapping
 
-from tap_mixmax.parallel import PartWriter, SharedOutput, State, SyncsAll
+from tap_mixmax.parallel import PartWriter, SharedOutput, State, SyncsAll, run_parts
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -101,17 +100,19 @@ class LanesSync:
 
     def _sync_concurrently(self, lanes: list[str]) -> list[tuple[str, BaseException]]:
         self.logger.info("Syncing %d streams, %d at a time", len(lanes), self.parallel)
-        failures: list[tuple[str, BaseException]] = []
-        with concurrent.futures.ThreadPoolExecutor(
-            max_workers=min(self.parallel, max(1, len(lanes))), thread_name_prefix="lane"
-        ) as pool:
-            futures = {pool.submit(self._sync, lane): lane for lane in lanes}
-            for future in concurrent.futures.as_completed(futures):
-                failure = future.exception()
-                if failure is not None:  # the other lanes finish and keep their state
-                    failures.append((futures[future], failure))
-        order = {lane: index for index, lane in enumerate(lanes)}
-        return sorted(failures, key=lambda item: order[item[0]])
+        futures = run_parts(
+            self.output,
+            self._sync,
+            lanes,
+            parallel=min(self.parallel, max(1, len(lanes))),
+            name="lane",
+        )
+        # A failed lane did not stop the others: they finished and kept their state.
+        return [
+            (lane, failure)
+            for lane, future in zip(lanes, futures, strict=True)
+            if (failure := future.exception()) is not None
+        ]
 
     def _sync(self, lane: str) -> None:
         state = copy.deepcopy(self.state)

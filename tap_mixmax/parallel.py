@@ -9,12 +9,13 @@ records are written (one lock, one order), so a merged STATE never runs ahead of
 
 from __future__ import annotations
 
+import concurrent.futures
 import copy
 import dataclasses
 import threading
 import time
 import typing as t
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from singer_sdk.singerlib.encoding.simple import Message, SchemaMessage, StateMessage
@@ -56,6 +57,7 @@ class SharedOutput:
         self._schemas: dict[str, SchemaMessage] = {}
         self._state_written_at = float("-inf")
         self._state_pending = False
+        self._stopped = False
 
     def writer_for(self, part: str) -> PartWriter:
         return PartWriter(self, part)
@@ -70,6 +72,8 @@ class SharedOutput:
 
     def write(self, part: str, message: Message) -> None:
         with self._lock:
+            if self._stopped:
+                raise SyncStopped
             if isinstance(message, StateMessage):
                 # A copy: the part's thread goes on changing its live state.
                 self._states[part] = copy.deepcopy(dict(message.value))
@@ -86,8 +90,19 @@ class SharedOutput:
     def close(self) -> None:
         """Write the final STATE, covering every record written."""
         with self._lock:
-            if self._state_pending:
+            if self._state_pending and not self._stopped:
                 self._write_state()
+
+    def stop(self) -> None:
+        """On an interrupt: the latest state goes out last, and every later write raises.
+
+        The SDK's signal handler has just written the state the run started from; this
+        one supersedes it. Each part unwinds at its next write.
+        """
+        with self._lock:
+            if not self._stopped and self._states:
+                self._write_state()
+            self._stopped = True
 
     def _state_interval(self) -> float:
         parts = len(self._states)
@@ -115,3 +130,36 @@ class PartWriter(GenericSingerWriter[t.Any, Message]):
 
 class SyncsAll(t.Protocol):
     def sync_all(self) -> None: ...
+
+
+class SyncStopped(BaseException):
+    """Raised in a part's thread once the run is interrupted (not an error of the part)."""
+
+
+Item = t.TypeVar("Item")
+Result = t.TypeVar("Result")
+
+
+def run_parts(
+    output: SharedOutput,
+    work: Callable[[Item], Result],
+    items: Sequence[Item],
+    *,
+    parallel: int,
+    name: str,
+) -> list[concurrent.futures.Future[Result]]:
+    """`work(item)` for every item, `parallel` at a time; the futures, all done.
+
+    On SIGTERM or Ctrl-C (an exception in this, the main thread) the output stops, so the
+    parts end at their next write instead of syncing on; then the interrupt goes on.
+    """
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=name)
+    futures = [pool.submit(work, item) for item in items]
+    try:
+        concurrent.futures.wait(futures)
+    except BaseException:
+        output.stop()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+    return futures

@@ -279,6 +279,48 @@ def test_kill_and_resume_accounts_loses_no_row(tmp_path):
         assert resumed_from_progress, "no kill landed after a bookmark: the test proves little"
 
 
+def test_sigterm_stops_every_account_and_the_last_state_covers_its_records(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    with org(scale="small", messages=1200) as sb:
+        sb.add_fault("slow", probability=1.0, seed=1, times=0, delay=0.02)
+        streams = {"messages", "livefeed", "livefeed_events"}
+        config = accounts_config(sb, page_size=10, lookback_days=0, livefeed_activity_days=0)
+        argv = tap_process(tmp_path, config, streams=streams)
+        process = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if len(lines) == 1000:
+                signalled = time.monotonic()
+                process.send_signal(signal.SIGTERM)
+                break
+        lines += process.stdout.readlines()
+        process.wait(timeout=60)
+        after = [r for r in sb.requests if r.time > signalled]
+        # At most the request each lane of each account had in flight.
+        assert len(after) <= 2 * USERS * 2, f"{len(after)} requests after SIGTERM"
+        messages = [json.loads(line) for line in lines]
+        assert messages[-1]["type"] == "STATE", "the last word must be the state"
+        sb.clear_faults()
+        resumed = run_tap(config, streams=streams, state=messages[-1]["value"])
+        for stream in streams:
+            for index in range(USERS):
+                union = {
+                    m["record"]["_id"]
+                    for m in messages
+                    if m["type"] == "RECORD"
+                    and m["stream"] == stream
+                    and m["record"]["account"] == name(index)
+                } | set(ids_by_account(resumed, stream)[name(index)])
+                assert set(sb.ids(stream, user=index)) <= union, f"{stream}/{index}: rows lost"
+
+
 def test_two_hundred_accounts_in_one_process():
     users = 200
     with org(users=users) as sb:

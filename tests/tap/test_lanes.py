@@ -168,3 +168,43 @@ def test_records_of_each_stream_follow_its_schema_message():
             assert message["stream"] in seen_schema, message["stream"]
             counts[message["stream"]] += 1
     assert set(counts) == STREAMS
+
+
+def test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records(tmp_path):
+    import json
+    import signal
+    import subprocess
+    import time
+
+    lanes = 3
+    with sandbox_with(scale="medium", seed=13) as sb:
+        sb.add_fault("slow", probability=1.0, seed=1, times=0, delay=0.02)
+        streams = {"messages", "polls", "unsubscribes", "livefeed", "livefeed_events"}
+        config = sandbox_config(sb, page_size=25, max_parallel_streams=lanes, lookback_days=0)
+        argv = tap_process(tmp_path, config, streams=streams)
+        process = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if len(lines) == 1500:
+                signalled = time.monotonic()
+                process.send_signal(signal.SIGTERM)
+                break
+        lines += process.stdout.readlines()
+        process.wait(timeout=60)
+        after = [r for r in sb.requests if r.time > signalled]
+        assert len(after) <= 2 * lanes, f"{len(after)} requests after SIGTERM: lanes went on"
+        messages = [json.loads(line) for line in lines]
+        assert messages[-1]["type"] == "STATE", "the last word must be the state"
+        sb.clear_faults()
+        resumed = run_tap(config, streams=streams, state=messages[-1]["value"])
+        for stream in streams:
+            union = {
+                m["record"]["_id"]
+                for m in messages
+                if m["type"] == "RECORD" and m["stream"] == stream
+            } | set(resumed.ids(stream))
+            assert set(sb.ids(stream)) <= union, f"{stream}: rows lost after SIGTERM"
