@@ -6,8 +6,10 @@ import contextlib
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,3 +123,48 @@ def run_tap_process(
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **kwargs.pop("env", {})}
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, **kwargs)
+
+
+def run_until_killed(argv: list[str], kill_after_lines: int) -> list[dict[str, Any]]:
+    """Start a real tap process, read `kill_after_lines` lines, then SIGKILL it."""
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    messages = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        messages.append(json.loads(line))
+        if len(messages) >= kill_after_lines:
+            process.kill()
+            break
+    process.wait(timeout=60)
+    return messages
+
+
+def run_until_terminated(argv: list[str], after_lines: int) -> tuple[list[dict[str, Any]], float]:
+    """Start a real tap, SIGTERM it after `after_lines` lines, read what it still writes.
+
+    Returns its messages and when the signal was sent (`time.monotonic()`).
+    """
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    lines: list[str] = []
+    signalled = float("inf")
+    for line in process.stdout:
+        lines.append(line)
+        if len(lines) == after_lines:
+            signalled = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            break
+    lines += process.stdout.readlines()
+    process.wait(timeout=60)
+    return [json.loads(line) for line in lines], signalled
+
+
+def record_ids(messages: list[dict[str, Any]], stream: str, account: str | None = None) -> set[str]:
+    """The `_id`s of a stream's RECORD messages (of one account, when given)."""
+    return {
+        m["record"]["_id"]
+        for m in messages
+        if m["type"] == "RECORD"
+        and m["stream"] == stream
+        and (account is None or m["record"].get("account") == account)
+    }

@@ -8,12 +8,14 @@ import json
 import pytest
 from tap_harness import (
     TapOutput,
+    record_ids,
     run_tap,
     run_tap_process,
+    run_until_killed,
+    run_until_terminated,
     sandbox_config,
     tap_process,
 )
-from test_resume import run_until_killed
 
 from tap_mixmax.accounts import account_state, accounts_in_state
 from tap_mixmax.client import MixmaxStream
@@ -267,57 +269,30 @@ def test_kill_and_resume_accounts_loses_no_row(tmp_path):
             resumed = run_tap(config, streams=streams, state=state)
             for stream in ("messages", "livefeed", "livefeed_events"):
                 for index in range(USERS):
-                    union = {
-                        m["record"]["_id"]
-                        for m in killed
-                        if m["type"] == "RECORD"
-                        and m["stream"] == stream
-                        and m["record"]["account"] == name(index)
-                    } | set(ids_by_account(resumed, stream)[name(index)])
+                    union = record_ids(killed, stream, name(index))
+                    union |= set(ids_by_account(resumed, stream)[name(index)])
                     missing = set(sb.ids(stream, user=index)) - union
                     assert not missing, f"killed at line {kill_at}: {len(missing)} {stream} lost"
         assert resumed_from_progress, "no kill landed after a bookmark: the test proves little"
 
 
 def test_sigterm_stops_every_account_and_the_last_state_covers_its_records(tmp_path):
-    import signal
-    import subprocess
-    import time
-
     with org(scale="small", messages=1200) as sb:
         sb.add_fault("slow", probability=1.0, seed=1, times=0, delay=0.02)
         streams = {"messages", "livefeed", "livefeed_events"}
         config = accounts_config(sb, page_size=10, lookback_days=0, livefeed_activity_days=0)
         argv = tap_process(tmp_path, config, streams=streams)
-        process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
-        assert process.stdout is not None
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if len(lines) == 1000:
-                signalled = time.monotonic()
-                process.send_signal(signal.SIGTERM)
-                break
-        lines += process.stdout.readlines()
-        process.wait(timeout=60)
+        messages, signalled = run_until_terminated(argv, after_lines=1000)
         after = [r for r in sb.requests if r.time > signalled]
         # At most the request each lane of each account had in flight.
         assert len(after) <= 2 * USERS * 2, f"{len(after)} requests after SIGTERM"
-        messages = [json.loads(line) for line in lines]
         assert messages[-1]["type"] == "STATE", "the last word must be the state"
         sb.clear_faults()
         resumed = run_tap(config, streams=streams, state=messages[-1]["value"])
         for stream in streams:
             for index in range(USERS):
-                union = {
-                    m["record"]["_id"]
-                    for m in messages
-                    if m["type"] == "RECORD"
-                    and m["stream"] == stream
-                    and m["record"]["account"] == name(index)
-                } | set(ids_by_account(resumed, stream)[name(index)])
+                union = record_ids(messages, stream, name(index))
+                union |= set(ids_by_account(resumed, stream)[name(index)])
                 assert set(sb.ids(stream, user=index)) <= union, f"{stream}/{index}: rows lost"
 
 

@@ -6,8 +6,16 @@ import collections
 import random
 
 import pytest
-from tap_harness import TapOutput, run_tap, run_tap_process, sandbox_config, tap_process
-from test_resume import run_until_killed
+from tap_harness import (
+    TapOutput,
+    record_ids,
+    run_tap,
+    run_tap_process,
+    run_until_killed,
+    run_until_terminated,
+    sandbox_config,
+    tap_process,
+)
 
 from tap_mixmax.client import MixmaxStream
 
@@ -147,11 +155,7 @@ def test_kill_and_resume_with_lanes_loses_no_row(tmp_path):
             states = [m["value"] for m in killed if m["type"] == "STATE"]
             resumed = run_tap(config, streams=streams, state=states[-1] if states else None)
             for stream in streams:
-                union = {
-                    m["record"]["_id"]
-                    for m in killed
-                    if m["type"] == "RECORD" and m["stream"] == stream
-                } | set(resumed.ids(stream))
+                union = record_ids(killed, stream) | set(resumed.ids(stream))
                 missing = set(sb.ids(stream)) - union
                 assert not missing, f"killed at line {kill_at}: {len(missing)} {stream} lost"
 
@@ -171,40 +175,18 @@ def test_records_of_each_stream_follow_its_schema_message():
 
 
 def test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records(tmp_path):
-    import json
-    import signal
-    import subprocess
-    import time
-
     lanes = 3
     with sandbox_with(scale="medium", seed=13) as sb:
         sb.add_fault("slow", probability=1.0, seed=1, times=0, delay=0.02)
         streams = {"messages", "polls", "unsubscribes", "livefeed", "livefeed_events"}
         config = sandbox_config(sb, page_size=25, max_parallel_streams=lanes, lookback_days=0)
         argv = tap_process(tmp_path, config, streams=streams)
-        process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
-        assert process.stdout is not None
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if len(lines) == 1500:
-                signalled = time.monotonic()
-                process.send_signal(signal.SIGTERM)
-                break
-        lines += process.stdout.readlines()
-        process.wait(timeout=60)
+        messages, signalled = run_until_terminated(argv, after_lines=1500)
         after = [r for r in sb.requests if r.time > signalled]
         assert len(after) <= 2 * lanes, f"{len(after)} requests after SIGTERM: lanes went on"
-        messages = [json.loads(line) for line in lines]
         assert messages[-1]["type"] == "STATE", "the last word must be the state"
         sb.clear_faults()
         resumed = run_tap(config, streams=streams, state=messages[-1]["value"])
         for stream in streams:
-            union = {
-                m["record"]["_id"]
-                for m in messages
-                if m["type"] == "RECORD" and m["stream"] == stream
-            } | set(resumed.ids(stream))
+            union = record_ids(messages, stream) | set(resumed.ids(stream))
             assert set(sb.ids(stream)) <= union, f"{stream}: rows lost after SIGTERM"

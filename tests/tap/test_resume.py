@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import random
-import subprocess
 
 import pytest
-from tap_harness import run_tap, sandbox_config, tap_process
+from tap_harness import record_ids, run_tap, run_until_killed, sandbox_config, tap_process
 
 KILLS_PER_STREAM = 3
 # Lists need thousands of rows so that progress STATEs appear mid-stream; children cost a
@@ -21,24 +19,6 @@ RESUMABLE = (
     "livefeed_events",
     "sequence_recipients",
 )
-
-
-def run_until_killed(argv: list[str], kill_after_lines: int) -> list[dict]:
-    """Start a real tap process, read `kill_after_lines` lines, then SIGKILL it."""
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    messages = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        messages.append(json.loads(line))
-        if len(messages) >= kill_after_lines:
-            process.kill()
-            break
-    process.wait(timeout=60)
-    return messages
-
-
-def _ids(messages: list[dict], stream: str) -> set[str]:
-    return {m["record"]["_id"] for m in messages if m["type"] == "RECORD" and m["stream"] == stream}
 
 
 def _last_state(messages: list[dict]) -> dict | None:
@@ -63,7 +43,7 @@ def test_kill_and_resume_loses_no_row(tmp_path, stream):
             kill_at = rng.randint(2, total_lines - 1)
             killed = run_until_killed(tap_process(tmp_path, config, streams=selected), kill_at)
             resumed = run_tap(config, streams=selected, state=_last_state(killed))
-            union = _ids(killed, stream) | set(resumed.ids(stream))
+            union = record_ids(killed, stream) | set(resumed.ids(stream))
             missing = set(sb.ids(stream)) - union
             assert not missing, f"first sync killed at line {kill_at}: {len(missing)} rows lost"
         # An incremental sync killed after the world moved on, then resumed.
@@ -75,6 +55,8 @@ def test_kill_and_resume_loses_no_row(tmp_path, stream):
             argv = tap_process(tmp_path, config, streams=selected, state=baseline_state)
             killed = run_until_killed(argv, kill_at)
             resumed = run_tap(config, streams=selected, state=_last_state(killed) or baseline_state)
-            union = set(complete.ids(stream)) | _ids(killed, stream) | set(resumed.ids(stream))
+            union = (
+                set(complete.ids(stream)) | record_ids(killed, stream) | set(resumed.ids(stream))
+            )
             missing = set(sb.ids(stream)) - union
             assert not missing, f"incremental sync killed at line {kill_at}: {len(missing)} lost"
