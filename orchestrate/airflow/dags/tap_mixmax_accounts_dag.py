@@ -23,7 +23,8 @@ lost. Changing the number of groups moves accounts; a moved account syncs from
 `start_date` once under its new state ID (rows are upserted, nothing is lost).
 
 Other environment variables: MELTANO_PROJECT_ROOT, MELTANO_BIN, MELTANO_ENVIRONMENT,
-TAP_MIXMAX_DAG_LOADER, TAP_MIXMAX_DAG_RETRIES (as in tap_mixmax_dag.py).
+TAP_MIXMAX_DAG_LOADER, TAP_MIXMAX_DAG_RETRIES (as in tap_mixmax_dag.py). Like that file,
+this one is self-contained (it repeats those settings) so either can be deployed alone.
 """
 
 from __future__ import annotations
