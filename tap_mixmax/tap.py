@@ -282,7 +282,7 @@ class TapMixmax(Tap):
             part=Part(account=self.account, streams=family, pacer=self.pacer),
         )
 
-    def _account_tap(self, account: Account, state: State, writer: PartWriter | None) -> TapMixmax:
+    def _account_tap(self, account: Account, state: State, writer: PartWriter) -> TapMixmax:
         """A single-account tap for one entry of `accounts`, sharing this one's catalog."""
         config = {key: value for key, value in self.config.items() if key != "accounts"}
         config["api_token"] = account.api_token
