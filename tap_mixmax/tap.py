@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import ipaddress
 import logging
 import sys
@@ -222,20 +223,31 @@ class TapMixmax(Tap):
         return every if only is None else [stream for stream in every if stream.name in only]
 
     @property
+    def syncs_accounts(self) -> bool:
+        """Whether this is the whole run's tap of an `accounts` config."""
+        return self.part.account is None and bool(self.config.get("accounts"))
+
+    @functools.cached_property
     def account(self) -> str | None:
-        """With `accounts`, the account this tap syncs (None for the whole run)."""
+        """The account this tap's own streams read as and tag their records with.
+
+        An account's tap: its own. The whole run's tap with `accounts`: the first one,
+        for when its streams are synced directly (`--test`, the SDK's test suite).
+        """
+        if self.syncs_accounts:
+            return parse_accounts(self.config)[0].name
         return self.part.account
 
     @property
     def account_mode(self) -> bool:
         """Whether records carry an `account` column (and keys start with it)."""
-        return self.account is not None or bool(self.config.get("accounts"))
+        return self.part.account is not None or bool(self.config.get("accounts"))
 
     # The SDK marks sync_all final. With `accounts`, the one stream loop becomes one per
     # account (tap_mixmax/accounts.py); within an account, a few stream families run at
     # once (tap_mixmax/lanes.py). Each part is a tap of its own, syncing the SDK's way.
     def sync_all(self) -> None:  # type: ignore[misc]
-        if self.account is None and self.config.get("accounts"):
+        if self.syncs_accounts:
             self._sync_accounts()
             return
         parallel = int(self.config.get("max_parallel_streams", DEFAULT_PARALLEL_STREAMS))
@@ -264,13 +276,12 @@ class TapMixmax(Tap):
             logger=self.logger,
         ).run()
 
-    @property
+    @functools.cached_property
     def api_token(self) -> str:
-        """This tap's token; with `accounts`, the first account's (for `--test`)."""
-        token = self.config.get("api_token")
-        if not token and self.config.get("accounts"):
-            token = parse_accounts(self.config)[0].api_token
-        return str(token or "")
+        """The token of `account` (the whole run's tap with `accounts`: the first one's)."""
+        if self.syncs_accounts:
+            return parse_accounts(self.config)[0].api_token
+        return str(self.config.get("api_token") or "")
 
     def _lane_tap(self, family: frozenset[str], state: State, writer: PartWriter) -> TapMixmax:
         """A tap for one stream family of this account, sharing its pacer and catalog."""

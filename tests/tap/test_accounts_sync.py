@@ -321,3 +321,14 @@ def test_discovery_with_accounts_shows_the_account_key(tmp_path):
         catalog = json.loads(result.stdout)
         for entry in catalog["streams"]:
             assert entry["key_properties"][0] == "account", entry["tap_stream_id"]
+
+
+def test_connection_test_reads_as_the_first_account(tmp_path):
+    with org() as sb:
+        argv = tap_process(tmp_path, accounts_config(sb), extra_args=("--test",))
+        result = run_tap_process(argv)
+        assert result.returncode == 0, result.stderr[-2000:]
+        records = TapOutput.parse(result.stdout).records
+        assert records, "the connection test emitted no record"
+        accounts = {r["account"] for rows in records.values() for r in rows}
+        assert accounts == {name(0)}

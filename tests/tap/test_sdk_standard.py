@@ -17,3 +17,18 @@ TestTapMixmax = get_tap_test_class(
     tap_class=TapMixmax,
     config={"api_url": _SANDBOX.url, "api_token": _SANDBOX.token},
 )
+
+# The same tests with `accounts`: three users of an organisation with shared data.
+_ORG = Sandbox(seed=22, scale="tiny", users=3, rate_limit=None)
+_ORG.start()
+atexit.register(_ORG.stop)
+
+TestTapMixmaxAccounts = get_tap_test_class(
+    tap_class=TapMixmax,
+    config={
+        "api_url": _ORG.url,
+        "accounts": [
+            {"name": f"user{i}", "api_token": token} for i, token in enumerate(_ORG.tokens)
+        ],
+    },
+)
