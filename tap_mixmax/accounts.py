@@ -53,24 +53,25 @@ def parse_accounts(config: Mapping[str, t.Any]) -> list[Account]:
     return accounts
 
 
-def account_state(state: Mapping[str, t.Any], name: str) -> dict[str, t.Any]:
-    """One account's single-account state, cut out of the merged state."""
-    bookmarks: dict[str, t.Any] = {}
+def split_state(state: Mapping[str, t.Any]) -> dict[str, State]:
+    """Each account's single-account state, cut out of the merged state in one pass."""
+    states: dict[str, State] = {}
     for stream, entry in (state.get("bookmarks") or {}).items():
-        for partition in entry.get("partitions") or []:
-            if partition.get("context") == {ACCOUNT_FIELD: name}:
-                bookmarks[stream] = {k: v for k, v in partition.items() if k != "context"}
-    return {"bookmarks": bookmarks}
-
-
-def accounts_in_state(state: Mapping[str, t.Any]) -> list[str]:
-    names: dict[str, None] = {}
-    for entry in (state.get("bookmarks") or {}).values():
         for partition in entry.get("partitions") or []:
             name = (partition.get("context") or {}).get(ACCOUNT_FIELD)
             if isinstance(name, str):
-                names[name] = None
-    return list(names)
+                bookmarks = states.setdefault(name, {"bookmarks": {}})["bookmarks"]
+                bookmarks[stream] = {k: v for k, v in partition.items() if k != "context"}
+    return states
+
+
+def account_state(state: Mapping[str, t.Any], name: str) -> State:
+    """One account's single-account state, cut out of the merged state."""
+    return split_state(state).get(name) or {"bookmarks": {}}
+
+
+def accounts_in_state(state: Mapping[str, t.Any]) -> list[str]:
+    return list(split_state(state))
 
 
 def merged_state(states: Mapping[str, Mapping[str, t.Any]]) -> dict[str, t.Any]:
@@ -90,8 +91,7 @@ def accounts_output(
 
     Accounts no longer configured keep their bookmarks, for when they come back.
     """
-    states = {name: account_state(state, name) for name in accounts_in_state(state)}
-    return SharedOutput(writer, states, merged_state)
+    return SharedOutput(writer, split_state(state), merged_state)
 
 
 # Builds one account's tap from the account, its own state and its writer.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 import ipaddress
 import logging
@@ -258,7 +257,8 @@ class TapMixmax(Tap):
         super().sync_all()
 
     def _sync_lanes(self, families: dict[str, frozenset[str]], parallel: int) -> None:
-        state = copy.deepcopy(dict(self.state))
+        # lanes_state and every lane take copies of their own.
+        state = dict(self.state)
         output = SharedOutput(self.message_writer, {}, lanes_state(state, families))
         if CONNECTION_STREAM not in families:
             self.check_connection()  # one /users/me before the lanes fan out
