@@ -7,28 +7,38 @@ import functools
 import json
 import logging
 import random
+import time
 import typing as t
 from collections.abc import Callable, Generator, Iterable
 from importlib import resources
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 import backoff
 import requests
 from singer_sdk import RESTStream
+from singer_sdk.helpers._state import PROGRESS_MARKER_NOTE, PROGRESS_MARKERS
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator, OffsetPaginator, SinglePagePaginator
 
 from tap_mixmax import errors
 from tap_mixmax.accounts import ACCOUNT_FIELD, ACCOUNT_FIELD_SCHEMA
+from tap_mixmax.checks import bookmark_datetime
+from tap_mixmax.logs import quiet_sdk_chatter
 from tap_mixmax.pacing import RequestPacer, parse_retry_after
 from tap_mixmax.records import (
     EXTRA_FIELD,
     EXTRA_FIELD_SCHEMA,
     RecordShaper,
-    TimestampError,
     format_utc,
-    normalize_timestamp,
     to_datetime,
+)
+from tap_mixmax.redact import MASK, secret_forms
+from tap_mixmax.report import StreamFigures, SyncReport
+from tap_mixmax.stopping import raise_if_stopping
+from tap_mixmax.transport import (
+    Transport,
+    connect_failure_reason,
+    is_connect_failure,
 )
 
 if t.TYPE_CHECKING:
@@ -37,11 +47,27 @@ if t.TYPE_CHECKING:
 
 DEFAULT_API_URL = "https://api.mixmax.com/v1"
 TOKEN_HEADER = "X-API-Token"
-MAX_PAGE_SIZE = 300  # mixmax-api.md 1.4: MAX_LIMIT
+MAX_PAGE_SIZE = 300  # docs/mixmax-api.md 1.4: MAX_LIMIT
 DEFAULT_REQUEST_TIMEOUT = 60
 DEFAULT_RETRY_BUDGET_SECONDS = 900
+# A page of 300 messages with long HTML bodies is a few MB; a compression bomb is refused
+# at this size (decoded), which bounds what one answer can cost in memory.
+DEFAULT_MAX_RESPONSE_MEGABYTES = 128
+# Before the API has answered once in this run, failing to connect at all (refused,
+# unknown host) is most likely a wrong api_url or network: fail within this, not the budget.
+FIRST_CONTACT_SECONDS = 60.0
+# A try needs at least this much of the budget left to be worth making.
+MIN_TRY_SECONDS = 0.5
 RETRY_BASE_SECONDS = 1.0
 RETRY_MAX_WAIT_SECONDS = 60.0
+# A bookmark this far past our clock is a mistake, not clock skew.
+FUTURE_BOOKMARK_TOLERANCE = dt.timedelta(hours=1)
+# What STATE says of a stream whose bookmark moves only at its end (the SDK's default
+# note says progress is not resumable, which is not true of this tap).
+RESUME_NOTE = (
+    "The bookmark moves when the stream finishes; a sync resumed from this state re-reads "
+    "the stream from replication_key_value and loses nothing."
+)
 # Retriable failures below the HTTP layer: dropped sockets, read timeouts, cut bodies.
 TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
     ConnectionError,
@@ -51,16 +77,23 @@ TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
     requests.exceptions.ContentDecodingError,
 )
 RETRIABLE_ERRORS = (errors.TransientAPIError, errors.MalformedPageError, errors.RateLimitedError)
+# How a retry line names a failure below HTTP (the first match wins).
+TRANSPORT_FAILURES: tuple[tuple[type[Exception], str], ...] = (
+    (requests.exceptions.Timeout, "no answer within request_timeout"),
+    (requests.exceptions.ChunkedEncodingError, "a body cut off"),
+    (requests.exceptions.ContentDecodingError, "a body that does not decompress"),
+    (requests.exceptions.ConnectionError, "a dropped connection"),
+    (ConnectionError, "a dropped connection"),
+)
+# The longest server message quoted in an error line.
+MESSAGE_EXCERPT_CHARS = 160
 
 _BODY_ATTR = "_mixmax_body"
 
 
 def page_body(response: requests.Response) -> t.Any:
     """The parsed JSON of a response, parsed once (validation caches it)."""
-    body = getattr(response, _BODY_ATTR, None)
-    if body is None:
-        body = response.json()
-    return body
+    return getattr(response, _BODY_ATTR)
 
 
 @functools.cache
@@ -72,52 +105,52 @@ def load_schema(name: str) -> dict[str, t.Any]:
     return schema
 
 
-def _is_older(value: t.Any, cutoff: str) -> bool:
-    """Whether a replication value is before the cutoff; unknown or unreadable is not."""
-    try:
-        normalized = normalize_timestamp(value)
-    except TimestampError:
-        return False
-    return normalized is not None and normalized < cutoff
+def one_line(text: str, limit: int = MESSAGE_EXCERPT_CHARS) -> str:
+    """Server text as one short line (it may hold newlines, HTML, anything)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _api_message(response: requests.Response) -> str:
     """Mixmax's own `message`, or the start of a non-JSON (proxy) body."""
     try:
-        body = response.json()
-    except ValueError:
-        text = " ".join(response.text.split())
-        return text[:120]
+        body = json.loads(response.content)
+    except (ValueError, RecursionError):
+        return one_line(response.text)
     if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return t.cast(str, body["message"])
+        return one_line(body["message"])
     return ""
 
 
 class CursorPaginator(BaseAPIPaginator[str | None]):
     """Mixmax's envelope: follow `next` while `hasNext` is true.
 
-    `next` is present on the last page too (mixmax-api.md 1.4), so the flag alone
-    decides. `stop_early` lets an incremental stream stop at its cutoff.
+    `next` is present on the last page too (docs/mixmax-api.md 1.4), so the flag alone
+    decides. `stop_early` lets an incremental stream stop at its cutoff. A cursor seen
+    before in the same listing is an error: following it would loop forever.
     """
 
-    def __init__(self, stop_early: Callable[[list[dict[str, t.Any]]], bool]) -> None:
+    def __init__(self, stop_early: Callable[[], bool]) -> None:
         super().__init__(None)
         self._stop_early = stop_early
+        self._seen: set[str] = set()
 
     def has_more(self, response: requests.Response) -> bool:
-        body = page_body(response)
-        if not body.get("hasNext"):
+        if not page_body(response).get("hasNext"):
             return False
-        return not self._stop_early(body.get("results") or [])
+        return not self._stop_early()
 
     def get_next(self, response: requests.Response) -> str | None:
         cursor = page_body(response).get("next")
-        path = urlparse(response.url).path
+        path = urlsplit(response.url).path
         if not isinstance(cursor, str) or not cursor:
             raise errors.MixmaxError(f"Mixmax said hasNext but sent no next cursor on {path}")
-        if cursor == self.current_value:
-            # Following it would request the same page forever.
-            raise errors.MixmaxError(f"Mixmax sent the same next cursor twice on {path}")
+        if cursor in self._seen or cursor == self.current_value:
+            raise errors.MixmaxError(
+                f"Mixmax sent a next cursor on {path} that it had sent before in the same "
+                f"listing (after {len(self._seen) + 1} pages); following it would loop forever"
+            )
+        self._seen.add(cursor)
         return cursor
 
 
@@ -149,8 +182,21 @@ class MixmaxStream(RESTStream[t.Any]):
         self._account_logger = (
             super().logger.getChild(self.account) if self.account else super().logger
         )
+        quiet_sdk_chatter(super().logger)  # the SDK's own lines for this stream
+        quiet_sdk_chatter(self._account_logger)
         self._shaper = RecordShaper(self.schema)
+        self._transport = Transport(self.url_base, max_body_bytes=self.max_response_bytes)
+        self._token_forms = secret_forms(self.api_token)
+        report: SyncReport | None = getattr(tap, "report", None)
+        self.figures = report.figures_for(self.name) if report else StreamFigures()
+        self._report = report
         self._cutoff: str | None = None
+        self._bookmark: str | None = None
+        self._bookmark_key: str | None = None
+        self._page_rows = 0
+        self._rows_in_window = 0
+        self._rows_without_key = 0
+        self._retry_started = 0.0
         self._unknown_reported: set[str] = set()
 
     @property
@@ -164,9 +210,13 @@ class MixmaxStream(RESTStream[t.Any]):
         return str(self.config.get("api_url", DEFAULT_API_URL)).rstrip("/")
 
     @property
+    def api_token(self) -> str:
+        return str(self._tap.api_token)  # type: ignore[attr-defined]
+
+    @property
     def http_headers(self) -> dict[str, str]:
         # The token travels in this header only, never in a URL.
-        return {TOKEN_HEADER: self._tap.api_token, "User-Agent": self.user_agent}  # type: ignore[attr-defined]
+        return {TOKEN_HEADER: self.api_token, "User-Agent": self.user_agent}
 
     @functools.cached_property
     def user_agent(self) -> str:
@@ -179,6 +229,15 @@ class MixmaxStream(RESTStream[t.Any]):
         return int(self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT))
 
     @property
+    def max_response_bytes(self) -> int:
+        megabytes = self.config.get("max_response_megabytes", DEFAULT_MAX_RESPONSE_MEGABYTES)
+        return int(float(megabytes) * 2**20)
+
+    @property
+    def retry_budget(self) -> float:
+        return float(self.config.get("retry_budget_seconds", DEFAULT_RETRY_BUDGET_SECONDS))
+
+    @property
     def page_size(self) -> int:
         return max(1, min(int(self.config.get("page_size", MAX_PAGE_SIZE)), MAX_PAGE_SIZE))
 
@@ -186,23 +245,43 @@ class MixmaxStream(RESTStream[t.Any]):
     def pacer(self) -> RequestPacer:
         return t.cast(RequestPacer, self._tap.pacer)  # type: ignore[attr-defined]
 
+    @property
+    def requests_session(self) -> requests.Session:
+        return self._transport.session
+
     # -- requests, pacing and retries ----------------------------------------------------
 
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Context | None
     ) -> requests.Response:
         self.pacer.wait_for_slot()
-        response = super()._request(prepared_request, context)
+        self.figures.requests += 1
+        if self._report is not None:
+            self._report.request_sent()
+        response = self._transport.send(
+            prepared_request, timeout=self.timeout, deadline=self.retry_deadline()
+        )
+        self._tap.api_reached = True  # type: ignore[attr-defined]
+        self._write_request_duration_log(
+            endpoint=self.path, response=response, context=context, extra_tags=None
+        )
+        self.validate_response(response)
         return response
+
+    def retry_deadline(self) -> float:
+        """When the current request must give up: its retry budget, or first contact's."""
+        budget = self.retry_budget
+        if not self._tap.api_reached:  # type: ignore[attr-defined]
+            budget = min(budget, FIRST_CONTACT_SECONDS)
+        return self._retry_started + budget
 
     def validate_response(self, response: requests.Response) -> None:
         self.pacer.observe(response.headers)
         status = response.status_code
-        path = urlparse(response.url).path
+        path = urlsplit(response.url).path
         if status == 429:
+            self.figures.rate_limited += 1
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if retry_after is not None:
-                self.pacer.block_for(retry_after)
             raise errors.RateLimitedError(f"rate limited on {path}", retry_after)
         if status >= 500:
             raise errors.TransientAPIError(
@@ -225,14 +304,25 @@ class MixmaxStream(RESTStream[t.Any]):
                 f"Mixmax refused a request the tap built ({status} on {path}): "
                 f"{_api_message(response)}"
             )
+        body = self.parse_page(response.content, path)
+        self.check_envelope(body, path)
+        setattr(response, _BODY_ATTR, body)
+
+    def parse_page(self, content: bytes, path: str) -> t.Any:
+        """A page's JSON, with any echo of the token masked before a row is read."""
+        for form in self._token_forms:
+            if form in content:
+                content = content.replace(form, MASK.encode())
         try:
-            body = json.loads(response.content)
+            return json.loads(content)
+        except RecursionError:
+            raise errors.MalformedPageError(
+                f"Mixmax sent a page nested too deeply to read on {path}"
+            ) from None
         except ValueError as exc:
             raise errors.MalformedPageError(
                 f"Mixmax sent a page that is not valid JSON on {path}"
             ) from exc
-        self.check_envelope(body, path)
-        setattr(response, _BODY_ATTR, body)
 
     def rows_of(self, body: t.Any) -> list[t.Any] | None:
         """The rows of a page body, or None when the envelope has no list of them."""
@@ -252,61 +342,105 @@ class MixmaxStream(RESTStream[t.Any]):
             raise errors.MalformedPageError(f"Mixmax sent a row that is not an object on {path}")
 
     def request_decorator(self, func: t.Callable) -> t.Callable:
-        budget = float(self.config.get("retry_budget_seconds", DEFAULT_RETRY_BUDGET_SECONDS))
-        return backoff.on_exception(
+        retrying = backoff.on_exception(
             self._retry_waits,
             (*RETRIABLE_ERRORS, *TRANSPORT_ERRORS),
-            max_time=budget,
+            max_time=self.retry_budget,  # a backstop: retry_deadline() is the real limit
             max_tries=None,
             jitter=None,  # _retry_waits jitters, but never shortens a Retry-After
+            giveup=self._out_of_time,
             on_backoff=self._log_retry,
             on_giveup=self._give_up,
             logger=None,
         )(func)
 
-    @staticmethod
-    def _retry_waits() -> Generator[float, BaseException, None]:
-        """Retry-After when Mixmax gives one; otherwise capped exponential with jitter."""
+        def within_budget(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            self._retry_started = time.monotonic()
+            return retrying(*args, **kwargs)
+
+        return within_budget
+
+    def _retry_waits(self) -> Generator[float, BaseException, None]:
+        """Capped exponential backoff with jitter, never past the retry deadline.
+
+        A 429's Retry-After is not waited here: the shared pacer holds every request of
+        the token (every lane's) until it has passed.
+        """
         failure = yield  # type: ignore[misc]
         attempt = 0
         while True:
-            retry_after = getattr(failure, "retry_after", None)
-            if retry_after is not None:
-                wait = float(retry_after)
+            if isinstance(failure, errors.RateLimitedError) and failure.retry_after is not None:
+                wait = 0.0
             else:
                 ceiling = min(RETRY_MAX_WAIT_SECONDS, RETRY_BASE_SECONDS * 2**attempt)
                 wait = random.uniform(ceiling / 2, ceiling)
                 attempt += 1
-            failure = yield wait
+            left = self.retry_deadline() - time.monotonic() - MIN_TRY_SECONDS
+            failure = yield max(0.0, min(wait, left))
+
+    def _out_of_time(self, failure: Exception) -> bool:
+        """Give up now: too little budget left for another try, or a wait past it."""
+        left = self.retry_deadline() - time.monotonic()
+        if isinstance(failure, errors.RateLimitedError) and failure.retry_after is not None:
+            if failure.retry_after > left - MIN_TRY_SECONDS:
+                return True
+            # The one place Retry-After is obeyed: every request of the token waits.
+            self.pacer.block_for(failure.retry_after, f"Mixmax said Retry-After ({failure})")
+        return left < MIN_TRY_SECONDS
 
     def _log_retry(self, details: t.Mapping[str, t.Any]) -> None:
+        self.figures.retries += 1
         failure = details.get("exception")
-        reason = str(failure) if isinstance(failure, errors.MixmaxError) else type(failure).__name__
+        wait = float(details.get("wait", 0.0))
+        if isinstance(failure, errors.RateLimitedError) and failure.retry_after is not None:
+            wait = failure.retry_after
         self.logger.info(
             "Waiting %.1f s before retry %d of %s: %s",
-            details.get("wait", 0.0),
+            wait,
             details.get("tries", 0),
             self.name,
-            reason,
+            self._failure_text(failure),
         )
+
+    def _failure_text(self, failure: BaseException | None) -> str:
+        if isinstance(failure, errors.MixmaxError):
+            return str(failure)
+        if failure is not None and is_connect_failure(failure):
+            reason = connect_failure_reason(failure)
+            return f"cannot connect to {self._transport.origin.hostport} ({reason})"
+        for kind, what in TRANSPORT_FAILURES:
+            if isinstance(failure, kind):
+                return f"{what} from {self._transport.origin.hostport}"
+        return f"{type(failure).__name__} from {self._transport.origin.hostport}"
 
     def _give_up(self, details: t.Mapping[str, t.Any]) -> None:
         failure = details.get("exception")
-        if isinstance(failure, Exception) and isinstance(
-            failure, RETRIABLE_ERRORS + TRANSPORT_ERRORS
-        ):
-            reason = str(failure) if isinstance(failure, errors.MixmaxError) else repr(failure)
+        retriable = (*RETRIABLE_ERRORS, *TRANSPORT_ERRORS)
+        if not isinstance(failure, Exception) or not isinstance(failure, retriable):
+            return
+        tries, elapsed = details.get("tries"), float(details.get("elapsed", 0))
+        if isinstance(failure, errors.RateLimitedError) and failure.retry_after is not None:
             raise errors.MixmaxError(
-                f"Mixmax kept failing for stream {self.name} after "
-                f"{details.get('tries')} tries in {details.get('elapsed', 0):.0f} s: {reason}"
+                f"Mixmax asked stream {self.name} to wait {failure.retry_after:.0f} s "
+                f"(Retry-After), longer than the retry budget has left "
+                f"(retry_budget_seconds {self.retry_budget:.0f})"
             ) from failure
+        if is_connect_failure(failure) and not self._tap.api_reached:  # type: ignore[attr-defined]
+            raise errors.UnreachableError(
+                f"{self._failure_text(failure)}: {tries} tries in {elapsed:.0f} s; "
+                "check api_url and the network"
+            ) from failure
+        raise errors.MixmaxError(
+            f"Mixmax kept failing for stream {self.name} after {tries} tries in "
+            f"{elapsed:.0f} s: {self._failure_text(failure)}"
+        ) from failure
 
     # -- paging ----------------------------------------------------------------------
 
     def get_new_paginator(self) -> BaseAPIPaginator[t.Any]:
         if self.records_key is None:
             return SinglePagePaginator()
-        return CursorPaginator(stop_early=self._page_is_past_cutoff)
+        return CursorPaginator(stop_early=self._page_was_before_cutoff)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         if self.records_key is None:
@@ -318,20 +452,40 @@ class MixmaxStream(RESTStream[t.Any]):
 
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         # The envelope was checked in validate_response, before any retry decision.
-        return t.cast(list[dict[str, t.Any]], self.rows_of(page_body(response)))
+        rows = t.cast(list[dict[str, t.Any]], self.rows_of(page_body(response)))
+        self._page_rows, self._rows_in_window = len(rows), 0  # post_process counts
+        return rows
 
     # -- incremental: newest-first lists with a client-side cutoff ---------------------------
 
-    def _starting_cutoff(self, context: Context | None) -> str | None:
+    def _read_bookmark(self, context: Context | None) -> str | None:
+        """The state's bookmark, normalised; one in the future is pulled back to now."""
+        state = self.get_context_state(context)
+        raw = state.get("replication_key_value")
+        if raw is None or not self.replication_key:
+            return None
+        bookmark = bookmark_datetime(self.name, raw)
+        now = dt.datetime.now(dt.timezone.utc)
+        if bookmark > now + FUTURE_BOOKMARK_TOLERANCE:
+            self.logger.warning(
+                "Stream %s: the bookmark %s is in the future; syncing from now instead, "
+                "and the bookmark is reset to now",
+                self.name,
+                format_utc(bookmark),
+            )
+            bookmark = now
+            state["replication_key_value"] = format_utc(now)
+        return format_utc(bookmark)
+
+    def _starting_cutoff(self) -> str | None:
         """Oldest replication value this sync must emit: bookmark - lookback, or start_date."""
         if not self.replication_key:
             return None
         start_date = self.config.get("start_date")
         floor = to_datetime(start_date) if start_date else None
-        state_value = self.get_starting_replication_key_value(context)
         cutoff = floor
-        if state_value:
-            cutoff = to_datetime(state_value) - dt.timedelta(days=self.lookback_days)
+        if self._bookmark:
+            cutoff = to_datetime(self._bookmark) - dt.timedelta(days=self.lookback_days)
             if floor and floor > cutoff:
                 cutoff = floor
         return None if cutoff is None else format_utc(cutoff)
@@ -342,24 +496,65 @@ class MixmaxStream(RESTStream[t.Any]):
             return 0.0
         return float(self.config.get(self.lookback_setting, 0))
 
-    def _page_is_past_cutoff(self, rows: list[dict[str, t.Any]]) -> bool:
+    def _page_was_before_cutoff(self) -> bool:
         """Newest first: once a whole page is older than the cutoff, the rest is too."""
-        if self._cutoff is None or not rows or not self.replication_key:
-            return False
-        key, cutoff = self.replication_key, self._cutoff
-        return all(_is_older(row.get(key), cutoff) for row in rows)
+        return self._cutoff is not None and self._page_rows > 0 and self._rows_in_window == 0
 
     # -- records ---------------------------------------------------------------------
 
+    def sync(self, context: Context | None = None) -> None:  # type: ignore[misc]
+        raise_if_stopping()  # no stream starts after SIGTERM or Ctrl-C
+        started = time.monotonic()
+        try:
+            super().sync(context)
+        finally:
+            self.figures.seconds += time.monotonic() - started
+
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         self._tap.check_connection()  # type: ignore[attr-defined]
-        self._cutoff = self._starting_cutoff(context)
+        self._bookmark_key = self.replication_key  # read once: the SDK's is a property
+        self._bookmark = self._read_bookmark(context)
+        self._cutoff = self._starting_cutoff()
+        if self.replication_key:
+            # Said before the SDK's own note ("not resumable"), which is not true here.
+            self.get_context_state(context).setdefault(
+                PROGRESS_MARKERS, {PROGRESS_MARKER_NOTE: RESUME_NOTE}
+            )
+        if not self.figures.started:
+            self.figures.started = True
+            self.logger.info("Stream %s: %s", self.name, self.describe_sync(context))
         try:
             yield from self.request_records(context)  # the SDK calls post_process on each
         except (errors.NotFoundError, errors.ForbiddenError) as exc:
             if not self.optional_endpoint:
                 raise
             self.skip_unavailable(exc, context)
+        self._report_unknown_fields()
+        if self._rows_without_key:
+            self.logger.warning(
+                "Stream %s: %d rows had no readable %s; they were emitted, but do not move "
+                "the bookmark",
+                self.name,
+                self._rows_without_key,
+                self.replication_key,
+            )
+            self._rows_without_key = 0
+
+    def describe_sync(self, context: Context | None) -> str:
+        """How this stream syncs, for its start line."""
+        if not self.replication_key:
+            parent = self.parent_stream_type
+            return f"full table, per {parent.name} row" if parent else "full table"  # type: ignore[misc]
+        if not self._cutoff:
+            return f"incremental on {self.replication_key}, every row (no bookmark, no start_date)"
+        origin = "start_date; no bookmark yet"
+        if self._bookmark:
+            origin = f"bookmark {self._bookmark}"
+            if self.lookback_days:
+                origin += f" minus {self.lookback_setting} {self.lookback_days:g}"
+        return f"incremental on {self.replication_key}, from {self._cutoff} ({origin})"
+
+    def _report_unknown_fields(self) -> None:
         new_unknown = self._shaper.unknown_seen - self._unknown_reported
         if new_unknown:  # once per field and stream, however many parents a child has
             self.logger.warning(
@@ -382,11 +577,23 @@ class MixmaxStream(RESTStream[t.Any]):
         record = self._shaper.shape(row)
         if self.account is not None:
             record[ACCOUNT_FIELD] = self.account
-        if self._cutoff is not None and self.replication_key:
-            value = record.get(self.replication_key)
-            if value is not None and value < self._cutoff:
-                return None
+        if self._bookmark_key is not None:
+            value = record.get(self._bookmark_key)
+            if value is None:
+                self._rows_without_key += 1  # kept: we cannot tell its age
+            elif self._cutoff is not None and value < self._cutoff:
+                return None  # both RFC 3339 UTC, fixed width: they compare as text
+            self._rows_in_window += 1
+        self.figures.rows += 1
         return record
+
+    def _increment_stream_state(
+        self, latest_record: Record, *, context: Context | None = None
+    ) -> None:
+        # A row without a readable replication value must not move (or break) the bookmark.
+        if self.replication_key and latest_record.get(self.replication_key) is None:
+            return
+        super()._increment_stream_state(latest_record, context=context)
 
 
 class ChildStream(MixmaxStream):
@@ -430,7 +637,7 @@ class OffsetChildStream(ChildStream):
     """A child list that returns a bare array and pages by `offset` up to a hard cap."""
 
     records_key = None
-    offset_cap = 10_000  # mixmax-api.md 2.2: recipients stop at 10,000 records
+    offset_cap = 10_000  # docs/mixmax-api.md 2.2: recipients stop at 10,000 records
     extra_params: t.ClassVar[dict[str, t.Any]] = {}
 
     def get_new_paginator(self) -> CappedOffsetPaginator:

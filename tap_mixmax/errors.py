@@ -45,3 +45,31 @@ class RateLimitedError(MixmaxError, RetriableAPIError):
     def __init__(self, message: str, retry_after: float | None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class StateError(ConfigError):
+    """The input state cannot be used (a bookmark that is not a date, say)."""
+
+
+class RedirectError(MixmaxError, FatalAPIError):
+    """A redirect off api_url's origin: following it would hand the token to another server."""
+
+
+class CertificateError(MixmaxError, FatalAPIError):
+    """The server's TLS certificate is not trusted: retrying cannot fix it."""
+
+
+class UnreachableError(MixmaxError):
+    """The API could not be connected to at all (refused, unknown host, no route)."""
+
+
+class SlowResponseError(TransientAPIError):
+    """No complete answer within request_timeout (a server trickling bytes): retried."""
+
+
+class OversizedPageError(MalformedPageError):
+    """A body larger than max_response_megabytes once decoded (a compression bomb, say)."""
+
+
+class OutputClosedError(MixmaxError):
+    """stdout was closed: whatever reads the tap's output stopped."""

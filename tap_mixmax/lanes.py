@@ -99,7 +99,7 @@ class LanesSync:
             raise failures[0][1]
 
     def _sync_concurrently(self, lanes: list[str]) -> list[tuple[str, BaseException]]:
-        self.logger.info("Syncing %d streams, %d at a time", len(lanes), self.parallel)
+        self.logger.debug("Syncing %d stream families, %d at a time", len(lanes), self.parallel)
         futures = run_parts(
             self.output,
             self._sync,

@@ -2,7 +2,8 @@
 
 One buffer keeps the order, so a STATE is never written ahead of the records it covers;
 flushing there (and not after every record) means a crash loses only output that no
-printed STATE vouches for.
+printed STATE vouches for. After a stop only the final STATE gets through
+(tap_mixmax/stopping.py), and a closed stdout is one clear error, not a traceback.
 """
 
 from __future__ import annotations
@@ -12,11 +13,20 @@ import sys
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib.encoding.simple import Message, StateMessage
 
+from tap_mixmax import errors
+from tap_mixmax.stopping import raise_if_stopping
+
 
 class StateFlushingWriter(MsgSpecWriter):
     """msgspec JSON lines, flushed when a STATE message is written."""
 
     def write_message(self, message: Message) -> None:
-        sys.stdout.buffer.write(self.format_message(message))
-        if isinstance(message, StateMessage):
-            sys.stdout.flush()
+        raise_if_stopping()
+        try:
+            sys.stdout.buffer.write(self.format_message(message))
+            if isinstance(message, StateMessage):
+                sys.stdout.flush()
+        except BrokenPipeError:
+            raise errors.OutputClosedError(
+                "stdout was closed (whatever read the tap's output stopped reading)"
+            ) from None

@@ -1,25 +1,37 @@
 """Client-side pacing that keeps a sync inside Mixmax's rate limit.
 
-Mixmax allows 120 requests per 60 s per user (mixmax-api.md 1.5). The pacer keeps a
-sliding window of our own send times and also obeys the server's `X-RateLimit-*`
-headers, so a sync far from the limit never waits and a long sync never trips 429s.
+Mixmax allows 120 requests per 60 s per user (docs/mixmax-api.md 1.5). The pacer keeps a
+sliding window of our own send times and also obeys the server: `X-RateLimit-*` headers,
+and a 429's `Retry-After` (which the client hands over with `block_for`). So a sync far
+from the limit never waits, and a long sync never trips 429s. It is the one place the
+tap waits for the limit, and it says so when a wait is long.
 """
 
 from __future__ import annotations
 
 import collections
 import email.utils
+import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
 
+from tap_mixmax import stopping
+from tap_mixmax.records import epoch_seconds
+
 RATE_LIMIT_WINDOW_SECONDS = 60.0
 # Our clock and Mixmax's disagree by a request's latency; wait this much longer.
 PACING_MARGIN_SECONDS = 0.25
-# mixmax-api.md section 6: a Reset under 10^9 is seconds until reset, above is epoch
-# seconds, above 10^12 epoch milliseconds.
+# docs/mixmax-api.md section 6: a Reset under 10^9 is seconds until the reset; above, it is
+# an epoch time (seconds or milliseconds, told apart as every epoch value is).
 RESET_DELTA_MAX = 10**9
-RESET_EPOCH_MS_MIN = 10**12
+# A wait at least this long gets a log line saying why.
+LOG_WAIT_SECONDS = 3.0
+
+
+def _finite(number: float) -> float | None:
+    return number if math.isfinite(number) else None
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -28,37 +40,41 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = _finite(float(value))
+        return None if seconds is None else max(0.0, seconds)
     except ValueError:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
     current = time.time() if now is None else now
     return max(0.0, when.timestamp() - current)
 
 
 def parse_reset(value: str | None, now: float | None = None) -> float | None:
-    """Seconds until the rate-limit window resets, from `X-RateLimit-Reset`."""
+    """Seconds until the rate-limit window resets, from `X-RateLimit-Reset`.
+
+    Never more than the window: a server cannot hold the tap longer than its own limit's
+    period by this header.
+    """
     if not value:
         return None
     try:
-        number = float(value)
+        number = _finite(float(value))
     except ValueError:
         return None
+    if number is None:
+        return None
     current = time.time() if now is None else now
-    if number < RESET_DELTA_MAX:
-        return max(0.0, number)
-    if number >= RESET_EPOCH_MS_MIN:
-        number /= 1000.0
-    return max(0.0, number - current)
+    seconds = number if number < RESET_DELTA_MAX else epoch_seconds(number) - current
+    return min(RATE_LIMIT_WINDOW_SECONDS, max(0.0, seconds))
 
 
 class RequestPacer:
     """Blocks just long enough before each request to stay under the limit.
 
-    Thread-safe, and shared by every stream of a tap (the limit is per token).
+    Thread-safe, and shared by every stream and lane of an account (the limit is per token).
     """
 
     def __init__(
@@ -66,13 +82,16 @@ class RequestPacer:
         max_requests_per_minute: int,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = stopping.wait,
+        logger: logging.Logger | None = None,
     ) -> None:
         self.max_requests = max(1, max_requests_per_minute)
         self._clock = clock
         self._sleep = sleep
+        self._logger = logger or logging.getLogger("tap-mixmax")
         self._sent: collections.deque[float] = collections.deque()
         self._blocked_until = 0.0
+        self._blocked_why = ""
         self._lock = threading.Lock()
         self.total_wait = 0.0
 
@@ -85,13 +104,22 @@ class RequestPacer:
                 window_start = now - RATE_LIMIT_WINDOW_SECONDS - PACING_MARGIN_SECONDS
                 while self._sent and self._sent[0] <= window_start:
                     self._sent.popleft()
-                delay = self._blocked_until - now
+                delay, why = self._blocked_until - now, self._blocked_why
                 if len(self._sent) >= self.max_requests:
-                    delay = max(delay, self._sent[0] - window_start)
+                    window_delay = self._sent[0] - window_start
+                    if window_delay > delay:
+                        delay = window_delay
+                        why = (
+                            f"{len(self._sent)} requests in the last "
+                            f"{RATE_LIMIT_WINDOW_SECONDS:.0f} s (max_requests_per_minute "
+                            f"{self.max_requests})"
+                        )
                 if delay <= 0:
                     self._sent.append(now)
                     self.total_wait += waited
                     return waited
+            if waited == 0 and delay >= LOG_WAIT_SECONDS:
+                self._logger.info("Waiting %.0f s for the rate limit: %s", delay, why)
             self._sleep(delay)
             waited += delay
 
@@ -101,16 +129,20 @@ class RequestPacer:
         if remaining is None:
             return
         try:
-            exhausted = int(float(remaining)) <= 0
+            exhausted = float(remaining) <= 0
         except ValueError:
             return
         if not exhausted:
             return
         reset = parse_reset(headers.get("X-RateLimit-Reset"))
         if reset is not None:
-            self.block_for(reset + PACING_MARGIN_SECONDS)
+            self.block_for(
+                reset + PACING_MARGIN_SECONDS, "Mixmax says none are left until its reset"
+            )
 
-    def block_for(self, seconds: float) -> None:
+    def block_for(self, seconds: float, why: str) -> None:
         """Hold every request back for `seconds` (after a 429's Retry-After, say)."""
         with self._lock:
-            self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+            until = self._clock() + seconds
+            if until > self._blocked_until:
+                self._blocked_until, self._blocked_why = until, why

@@ -21,6 +21,10 @@ from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from singer_sdk.singerlib.encoding.simple import Message, SchemaMessage, StateMessage
 
 from tap_mixmax.pacing import RequestPacer
+from tap_mixmax.stopping import SyncStopped, last_word, raise_if_stopping, stopping
+
+if t.TYPE_CHECKING:
+    from tap_mixmax.report import SyncReport
 
 State = dict[str, t.Any]
 # Turns the latest state of every part into the state of the whole sync.
@@ -39,6 +43,7 @@ class Part:
     account: str | None = None  # with `accounts`: whose records these are
     streams: frozenset[str] | None = None  # a lane: only these streams
     pacer: RequestPacer | None = None  # a lane shares its account's pacer (and limit)
+    report: SyncReport | None = None  # every part counts into the run's one report
 
 
 class SharedOutput:
@@ -71,6 +76,7 @@ class SharedOutput:
         return self._writer.serialize_message(message)
 
     def write(self, part: str, message: Message) -> None:
+        raise_if_stopping()
         with self._lock:
             if self._stopped:
                 raise SyncStopped
@@ -94,14 +100,18 @@ class SharedOutput:
                 self._write_state()
 
     def stop(self) -> None:
-        """On an interrupt: the latest state goes out last, and every later write raises.
+        """On a stop: the latest state goes out last, and every later write raises.
 
-        The SDK's signal handler has just written the state the run started from; this
-        one supersedes it. Each part unwinds at its next write.
+        Each part has unwound at a safe point by now. Nested outputs (an account's lanes)
+        cannot write through their stopped parent; the outermost one writes for all.
         """
         with self._lock:
             if not self._stopped and self._states:
-                self._write_state()
+                try:
+                    with last_word():
+                        self._write_state()
+                except SyncStopped:
+                    pass
             self._stopped = True
 
     def _state_interval(self) -> float:
@@ -132,10 +142,6 @@ class SyncsAll(t.Protocol):
     def sync_all(self) -> None: ...
 
 
-class SyncStopped(BaseException):
-    """Raised in a part's thread once the run is interrupted (not an error of the part)."""
-
-
 Item = t.TypeVar("Item")
 Result = t.TypeVar("Result")
 
@@ -150,8 +156,8 @@ def run_parts(
 ) -> list[concurrent.futures.Future[Result]]:
     """`work(item)` for every item, `parallel` at a time; the futures, all done.
 
-    On SIGTERM or Ctrl-C (an exception in this, the main thread) the output stops, so the
-    parts end at their next write instead of syncing on; then the interrupt goes on.
+    On SIGTERM or Ctrl-C every part unwinds at its next safe point (tap_mixmax/stopping.py);
+    then the output writes the newest state, last, and SyncStopped goes on up.
     """
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=name)
     futures = [pool.submit(work, item) for item in items]
@@ -159,7 +165,11 @@ def run_parts(
         concurrent.futures.wait(futures)
     except BaseException:
         output.stop()
+        pool.shutdown(wait=False, cancel_futures=True)
         raise
-    finally:
-        pool.shutdown(wait=True)
+    if stopping():
+        output.stop()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise SyncStopped
+    pool.shutdown(wait=True)
     return futures

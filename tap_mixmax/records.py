@@ -10,6 +10,7 @@ in the `_extra` object column instead of being dropped.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -20,11 +21,15 @@ EXTRA_FIELD_SCHEMA: dict[str, Any] = {
     "type": ["object", "null"],
     "description": "Top-level fields the API returned that this schema does not know yet.",
 }
-# A number at or above this is epoch milliseconds (10^11 s would be the year 5138).
+# The one rule telling epoch seconds from milliseconds, for every number the API sends
+# (timestamps and X-RateLimit-Reset alike): at or above 10^11 it is milliseconds, since
+# 10^11 seconds would be the year 5138 and 10^11 ms is 1973.
 EPOCH_MS_THRESHOLD = 10**11
 ARRAY_ITEMS = "[]"
 _UTC = dt.timezone.utc
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+# What RFC 3339 (and every target's timestamp type) can hold.
+_MIN_YEAR, _MAX_YEAR = 1, 9999
 
 _CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")
 
@@ -43,6 +48,11 @@ def format_utc(moment: dt.datetime) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
+def epoch_seconds(number: float) -> float:
+    """Seconds since the epoch, from epoch seconds or epoch milliseconds."""
+    return number / 1000 if abs(number) >= EPOCH_MS_THRESHOLD else number
+
+
 def to_datetime(value: Any) -> dt.datetime:
     """Read epoch ms, epoch seconds, an ISO-8601 string or a datetime."""
     if isinstance(value, dt.datetime):
@@ -50,11 +60,15 @@ def to_datetime(value: Any) -> dt.datetime:
     if isinstance(value, bool):
         raise TimestampError(f"not a timestamp: {value!r}")
     if isinstance(value, (int, float)):
-        seconds = value / 1000 if abs(value) >= EPOCH_MS_THRESHOLD else value
+        if not math.isfinite(value):
+            raise TimestampError(f"not a timestamp: {value!r}")
         try:
-            return _EPOCH + dt.timedelta(seconds=seconds)
+            moment = _EPOCH + dt.timedelta(seconds=epoch_seconds(value))
         except OverflowError as exc:
             raise TimestampError(f"timestamp out of range: {value!r}") from exc
+        if not _MIN_YEAR <= moment.year <= _MAX_YEAR:
+            raise TimestampError(f"timestamp out of range: {value!r}")
+        return moment
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -78,7 +92,7 @@ def _format_epoch_ms(millis: int) -> str:
         t = time.gmtime(seconds)
     except (OverflowError, OSError, ValueError) as exc:
         raise TimestampError(f"timestamp out of range: {millis!r}") from exc
-    if not 1 <= t.tm_year <= 9999:
+    if not _MIN_YEAR <= t.tm_year <= _MAX_YEAR:
         raise TimestampError(f"timestamp out of range: {millis!r}")
     return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
         t.tm_year,
@@ -97,11 +111,20 @@ def normalize_timestamp(value: Any) -> str | None:
         return None
     kind = type(value)
     if kind is int or kind is float:
+        if kind is float and not math.isfinite(value):
+            raise TimestampError(f"not a timestamp: {value!r}")
         millis = value if abs(value) >= EPOCH_MS_THRESHOLD else value * 1000
         return _format_epoch_ms(round(millis))
     if kind is str and _CANONICAL.match(value):
         return value  # already what we emit
     return format_utc(to_datetime(value))
+
+
+def raw_value(value: Any) -> Any:
+    """A value as `_extra` keeps it: JSON has no NaN or Infinity, so those become text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    return value
 
 
 def _has_type(schema: Mapping[str, Any], name: str) -> bool:
@@ -164,7 +187,7 @@ class RecordShaper:
                 try:
                     record[name] = normalize_timestamp(value)
                 except TimestampError:
-                    invalid[name] = value
+                    invalid[name] = raw_value(value)
                     record[name] = None
         for path in self._nested:
             for container, key in _containers(record, path):
@@ -173,7 +196,7 @@ class RecordShaper:
                     try:
                         container[key] = normalize_timestamp(value)
                     except TimestampError:
-                        invalid[".".join(path)] = value
+                        invalid[".".join(path)] = raw_value(value)
                         container[key] = None
         unknown = record.keys() - self.known
         extra = {name: record.pop(name) for name in unknown}

@@ -1,17 +1,17 @@
-"""tap-mixmax: configuration, the list of streams, and the command line."""
+"""tap-mixmax: configuration and the list of streams; how one run syncs them."""
 
 from __future__ import annotations
 
 import functools
-import ipaddress
 import logging
-import sys
+import time
 import typing as t
-from urllib.parse import urlparse
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.plugin_base import _ConfigInput
+from singer_sdk.singerlib.encoding.simple import StateMessage
 
 from tap_mixmax import errors, streams
 from tap_mixmax.accounts import (
@@ -21,8 +21,16 @@ from tap_mixmax.accounts import (
     accounts_output,
     parse_accounts,
 )
+from tap_mixmax.checks import (
+    check_config,
+    check_selection,
+    check_state,
+    normalize_config,
+    read_json_object,
+)
 from tap_mixmax.client import (
     DEFAULT_API_URL,
+    DEFAULT_MAX_RESPONSE_MEGABYTES,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_RETRY_BUDGET_SECONDS,
     MAX_PAGE_SIZE,
@@ -34,18 +42,27 @@ from tap_mixmax.lanes import (
     lanes_state,
     stream_families,
 )
+from tap_mixmax.logs import show_metrics
 from tap_mixmax.output import StateFlushingWriter
 from tap_mixmax.pacing import RequestPacer
 from tap_mixmax.parallel import Part, PartWriter, SharedOutput, State
-from tap_mixmax.records import TimestampError, to_datetime
+from tap_mixmax.redact import redact
+from tap_mixmax.report import SyncReport, _duration
+from tap_mixmax.stopping import (
+    SyncStopped,
+    last_word,
+    run_supervised,
+    signal_name,
+    signal_number,
+)
 
 if t.TYPE_CHECKING:
+    import click
     from singer_sdk.streams import Stream
 
-MIXMAX_RATE_LIMIT_PER_MINUTE = 120  # mixmax-api.md 1.5
-LOOPBACK_NAMES = frozenset({"localhost"})
+__all__ = ["SETTINGS", "TapMixmax", "check_config", "main"]
 
-
+MIXMAX_RATE_LIMIT_PER_MINUTE = 120  # docs/mixmax-api.md 1.5
 # The tap's own settings. The SDK appends its built-in ones to `config_jsonschema` in place,
 # so docs and tests read this list.
 SETTINGS = th.PropertiesList(
@@ -140,7 +157,16 @@ SETTINGS = th.PropertiesList(
         th.IntegerType,
         default=DEFAULT_REQUEST_TIMEOUT,
         title="Request timeout",
-        description="Seconds to wait for a response before retrying the request.",
+        description="Seconds one request may take, connecting, headers and body together, "
+        "before it is retried.",
+    ),
+    th.Property(
+        "max_response_megabytes",
+        th.IntegerType,
+        default=DEFAULT_MAX_RESPONSE_MEGABYTES,
+        title="Max response size (MB)",
+        description="Largest body accepted from Mixmax, once decompressed. A larger one is "
+        "a malformed page: retried, then the sync fails naming the endpoint.",
     ),
     th.Property(
         "user_agent",
@@ -171,7 +197,9 @@ SETTINGS = th.PropertiesList(
         default=DEFAULT_RETRY_BUDGET_SECONDS,
         title="Retry budget (seconds)",
         description="How long one request may keep retrying 429s, 5xx answers and network "
-        "failures before the sync fails.",
+        "failures before the sync fails; it holds while a request is in flight, too. "
+        "Until the API has answered once, a connection that cannot be made at all fails "
+        "after 60 s.",
     ),
     th.Property(
         "recipients_skip_unchanged_sequences",
@@ -190,6 +218,14 @@ SETTINGS = th.PropertiesList(
         description="With recipients_skip_unchanged_sequences, read every sequence's "
         "recipients again this often.",
     ),
+    th.Property(
+        "log_metrics",
+        th.BooleanType,
+        default=False,
+        title="Log metrics",
+        description="Also log the Singer SDK's METRIC lines (JSON timings and counters per "
+        "request and stream), as the SDK does by default.",
+    ),
 )
 
 
@@ -202,24 +238,47 @@ class TapMixmax(Tap):
     config_jsonschema = SETTINGS.to_dict()
 
     def __init__(self, *args: t.Any, part: Part | None = None, **kwargs: t.Any) -> None:
-        # Set before the SDK builds the streams: an account's tap tags its records.
+        # Set before the SDK builds the streams: an account's tap tags its records, and
+        # every stream counts into the run's one report.
         self.part = part or Part()
+        self.report = self.part.report or SyncReport(logging.getLogger(self.name))
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as exc:
             details = "; ".join(exc.errors) if exc.errors else str(exc)
-            raise errors.ConfigError(f"invalid config: {details}") from None
+            raise errors.ConfigError(redact(f"invalid config: {details}")) from None
         if kwargs.get("validate_config", True):
             check_config(self.config)
-        rpm = self.config.get("max_requests_per_minute", MIXMAX_RATE_LIMIT_PER_MINUTE)
-        self.pacer = self.part.pacer or RequestPacer(int(rpm))
-        # A lane starts after its account's token was proven.
+        # Only the streams this run syncs: another stream's bookmark is carried, untouched.
+        check_state(self.state, [s.name for s in self.streams.values() if s.selected])
+        if self.is_whole_run and self.input_catalog is not None:
+            check_selection(self.input_catalog.to_dict(), self.streams, self.logger)
+        show_metrics(bool(self.config.get("log_metrics")))
+        rpm = int(self.config.get("max_requests_per_minute", MIXMAX_RATE_LIMIT_PER_MINUTE))
+        self.pacer = self.part.pacer or RequestPacer(rpm, logger=self.account_logger)
+        self.report.watch_pacer(self.pacer)
+        # A lane starts after its account's token was proven (and the API answered).
         self._connection_checked = self.part.streams is not None
+        self.api_reached = self._connection_checked
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # Before the SDK's JSON Schema check, whose messages quote values: secrets are
+        # registered for masking, and tokens and `accounts` are read as users write them.
+        self._config = normalize_config(self._config)
+        return super()._validate_config(raise_errors=raise_errors)
+
+    def _setup_signal_handlers(self) -> None:
+        """The CLI handles SIGTERM and SIGINT (tap_mixmax/stopping.py), not the SDK."""
 
     def discover_streams(self) -> list[Stream]:
         every: list[Stream] = [stream_type(self) for stream_type in streams.STREAM_TYPES]
         only = self.part.streams
         return every if only is None else [stream for stream in every if stream.name in only]
+
+    @property
+    def is_whole_run(self) -> bool:
+        """Whether this is the run's own tap (not one account's, nor one lane's)."""
+        return self.part.account is None and self.part.streams is None
 
     @property
     def syncs_accounts(self) -> bool:
@@ -238,6 +297,10 @@ class TapMixmax(Tap):
         return self.part.account
 
     @property
+    def account_logger(self) -> logging.Logger:
+        return self.logger.getChild(self.part.account) if self.part.account else self.logger
+
+    @property
     def account_mode(self) -> bool:
         """Whether records carry an `account` column (and keys start with it)."""
         return self.part.account is not None or bool(self.config.get("accounts"))
@@ -246,6 +309,42 @@ class TapMixmax(Tap):
     # account (tap_mixmax/accounts.py); within an account, a few stream families run at
     # once (tap_mixmax/lanes.py). Each part is a tap of its own, syncing the SDK's way.
     def sync_all(self) -> None:  # type: ignore[misc]
+        if not self.is_whole_run:
+            self._sync_part()
+            return
+        started = time.monotonic()
+        self.logger.info("%s", self._run_line())
+        try:
+            run_supervised(self._sync_part)
+        except SyncStopped:
+            signum = signal_number()
+            reason = signal_name(signum) if signum else "a stop"
+            self.report.log_summary(
+                f"Stopped by {reason} after {_duration(time.monotonic() - started)}: the "
+                "last STATE covers every record written before it; rerun with it to resume"
+            )
+            raise
+        except BaseException:
+            self.report.log_summary(f"Sync failed after {_duration(time.monotonic() - started)}")
+            raise
+        totals = self.report.by_stream().values()
+        self.report.log_summary(
+            f"Sync finished in {_duration(time.monotonic() - started)}: "
+            f"{sum(f.rows for f in totals):,} rows, {sum(f.requests for f in totals):,} requests"
+        )
+
+    def _run_line(self) -> str:
+        selected = [s.name for s in self.streams.values() if s.selected]
+        target = f"{len(parse_accounts(self.config))} accounts" if self.syncs_accounts else None
+        parallel = int(self.config.get("max_parallel_streams", DEFAULT_PARALLEL_STREAMS))
+        rpm = int(self.config.get("max_requests_per_minute", MIXMAX_RATE_LIMIT_PER_MINUTE))
+        pace = f"at most {rpm} requests/min" + (" per account" if target else "")
+        return (
+            f"Syncing {len(selected)} streams from {self.config.get('api_url', DEFAULT_API_URL)}"
+            f"{f' for {target}' if target else ''}, {parallel} at a time, {pace}"
+        )
+
+    def _sync_part(self) -> None:
         if self.syncs_accounts:
             self._sync_accounts()
             return
@@ -254,7 +353,14 @@ class TapMixmax(Tap):
         if parallel > 1 and len(families) > 1:
             self._sync_lanes(families, parallel)
             return
-        super().sync_all()
+        try:
+            super().sync_all()
+        except SyncStopped:
+            if not isinstance(self.message_writer, PartWriter):
+                # One stream after another in this thread: its state is the newest.
+                with last_word():
+                    self.message_writer.write_message(StateMessage(value=self.state))
+            raise
 
     def _sync_lanes(self, families: dict[str, frozenset[str]], parallel: int) -> None:
         # lanes_state and every lane take copies of their own.
@@ -290,7 +396,7 @@ class TapMixmax(Tap):
             catalog=self.input_catalog,
             state=state,
             message_writer=writer,
-            part=Part(account=self.account, streams=family, pacer=self.pacer),
+            part=Part(account=self.account, streams=family, pacer=self.pacer, report=self.report),
         )
 
     def _account_tap(self, account: Account, state: State, writer: PartWriter) -> TapMixmax:
@@ -302,7 +408,7 @@ class TapMixmax(Tap):
             catalog=self.input_catalog,
             state=state,
             message_writer=writer,
-            part=Part(account=account.name),
+            part=Part(account=account.name, report=self.report),
         )
 
     def check_connection(self) -> None:
@@ -319,61 +425,31 @@ class TapMixmax(Tap):
             for _ in users.request_records(None):
                 break
 
+    # -- the command line: files are read here, so a mistake is one line naming the file
 
-def check_config(config: t.Mapping[str, t.Any]) -> None:
-    """Checks JSON Schema cannot express; raises ConfigError with one clear sentence."""
-    accounts = parse_accounts(config)
-    has_token = bool(str(config.get("api_token") or "").strip())
-    if accounts and has_token:
-        raise errors.ConfigError("invalid config: set api_token or accounts, not both")
-    if not accounts and not has_token:
-        raise errors.ConfigError("invalid config: api_token is empty (set api_token or accounts)")
-    if accounts and config.get("emit_activate_version_messages"):
-        raise errors.ConfigError(
-            "invalid config: emit_activate_version_messages cannot be used with accounts "
-            "(one account's table version would delete the other accounts' rows)"
-        )
-    if int(config.get("max_parallel_streams", DEFAULT_PARALLEL_STREAMS)) < 1:
-        raise errors.ConfigError("invalid config: max_parallel_streams must be at least 1")
-    if int(config.get("max_parallel_accounts", DEFAULT_PARALLEL_ACCOUNTS)) < 1:
-        raise errors.ConfigError("invalid config: max_parallel_accounts must be at least 1")
-    url = urlparse(str(config.get("api_url", DEFAULT_API_URL)))
-    if url.scheme not in {"http", "https"} or not url.hostname:
-        raise errors.ConfigError(
-            f"invalid config: api_url must be an http(s) URL, not {url.geturl()!r}"
-        )
-    if url.scheme == "http" and not is_loopback(url.hostname):
-        raise errors.ConfigError(
-            "invalid config: api_url must use https (plain http is only allowed for a "
-            "loopback host such as the bundled sandbox)"
-        )
-    if config.get("start_date"):
-        try:
-            to_datetime(config["start_date"])
-        except TimestampError:
-            raise errors.ConfigError(
-                f"invalid config: start_date {config['start_date']!r} is not an ISO-8601 date"
-            ) from None
-    if not 1 <= int(config.get("page_size", MAX_PAGE_SIZE)) <= MAX_PAGE_SIZE:
-        raise errors.ConfigError(f"invalid config: page_size must be 1 to {MAX_PAGE_SIZE}")
-    if int(config.get("max_requests_per_minute", MIXMAX_RATE_LIMIT_PER_MINUTE)) < 1:
-        raise errors.ConfigError("invalid config: max_requests_per_minute must be at least 1")
+    @classmethod
+    def cb_config(
+        cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]
+    ) -> _ConfigInput:
+        config: dict[str, t.Any] = {}
+        for path in value:
+            if path != "ENV":
+                config |= read_json_object(path, "config")
+        return _ConfigInput(config=config, parse_env="ENV" in value)
 
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        from tap_mixmax.cli import JsonFile  # noqa: PLC0415
 
-def is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+        command = super().get_singer_command()
+        for param in command.params:
+            if param.name in ("catalog", "state"):
+                param.type = JsonFile(param.name)
+        return command
 
 
 def main() -> None:
-    """Console entry point: the SDK's CLI, with every known failure as one line."""
-    try:
-        TapMixmax.cli()
-    except errors.MixmaxError as exc:
-        logging.getLogger(TapMixmax.name).debug("failure detail", exc_info=True)
-        sys.stderr.write(f"tap-mixmax: error: {exc}\n")
-        sys.exit(1)
+    """Console entry point (tap_mixmax/cli.py)."""
+    from tap_mixmax.cli import main as cli_main  # noqa: PLC0415
+
+    cli_main()

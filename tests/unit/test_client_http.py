@@ -82,7 +82,7 @@ def test_the_same_cursor_twice_fails_instead_of_looping(api):
         return Response(json.dumps(body), content_type="application/json")
 
     api.expect_request("/v1/unsubscribes").respond_with_handler(handler)
-    with pytest.raises(errors.MixmaxError, match="same next cursor"):
+    with pytest.raises(errors.MixmaxError, match="sent before in the same listing"):
         run_tap(config(api), streams={"unsubscribes"})
     assert len([r for r, _ in api.log if r.path == "/v1/unsubscribes"]) == 2
 

@@ -1,0 +1,95 @@
+"""The command line: the SDK's CLI, with each mistake one line and prompt, honest stops.
+
+- A failure the tap understands is one line on stderr, exit code 1, token masked; the
+  traceback is logged at DEBUG (TAP_MIXMAX_LOGLEVEL=DEBUG) for a bug report.
+- SIGTERM or Ctrl-C stops within moments, with the newest STATE as the last line on
+  stdout, and exits 128 + the signal's number, so a scheduler sees the run did not finish.
+- A closed stdout (the target died, `| head`) ends with one line, not a BrokenPipe trace.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import sys
+import typing as t
+
+import click
+
+from tap_mixmax import errors, stopping
+from tap_mixmax.checks import read_json_object
+from tap_mixmax.logs import TAP_LOGGER_NAME
+from tap_mixmax.redact import redact
+
+PROGRAM = "tap-mixmax"
+
+
+class JsonFile(click.ParamType):
+    """A `--state` or `--catalog` file: read and checked here, handed on as text."""
+
+    name = "file"
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def convert(
+        self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> t.Any:
+        if not isinstance(value, str):
+            return value
+        import json  # noqa: PLC0415
+
+        return io.StringIO(json.dumps(read_json_object(value, self.what)))
+
+
+def _say(message: str) -> None:
+    """One line on stderr, whatever the message held (the token, newlines, HTML)."""
+    text = " ".join(redact(message).split())
+    sys.stderr.write(f"{PROGRAM}: {text}\n")
+    sys.stderr.flush()
+
+
+def _silence_stdout() -> None:
+    # So that the interpreter's own flush at exit does not trip on the closed pipe again.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def main() -> None:
+    """Console entry point: the SDK's CLI, with every known failure as one line."""
+    from tap_mixmax.tap import TapMixmax  # noqa: PLC0415
+
+    stopping.install_handlers()
+    logger = logging.getLogger(TAP_LOGGER_NAME)
+    try:
+        TapMixmax.cli()
+    except stopping.SyncStopped:
+        signum = stopping.signal_number() or 15
+        try:
+            sys.stdout.flush()
+        except OSError:
+            _silence_stdout()
+        _say(
+            f"stopped by {stopping.signal_name(signum)}; the last STATE on stdout covers every "
+            "record before it: rerun with it to resume"
+        )
+        os._exit(128 + signum)  # threads still unwinding must not delay the exit
+    except errors.OutputClosedError as exc:
+        _silence_stdout()
+        _say(f"error: {exc}")
+        sys.exit(1)
+    except errors.MixmaxError as exc:
+        logger.debug("failure detail", exc_info=True)
+        _say(f"error: {exc}")
+        sys.exit(1)
+    except Exception as exc:
+        logger.debug("failure detail", exc_info=True)
+        _say(
+            f"error: unexpected {type(exc).__name__}: {exc} (a bug: rerun with "
+            "TAP_MIXMAX_LOGLEVEL=DEBUG for the traceback, and please report it)"
+        )
+        sys.exit(1)

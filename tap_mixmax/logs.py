@@ -1,0 +1,71 @@
+"""Logs that tell the story: the SDK's per-stream chatter and METRIC lines stay out of it.
+
+At the default level a person sees what the tap does and why: one line as each stream
+starts (mode, and where it resumes from), progress every 30 s, every wait for the rate
+limit longer than a few seconds, retries, and a summary per stream at the end
+(tap_mixmax/report.py). The SDK's lines that repeat for every parent row or every lane
+("Beginning sync of ...", "Skipping parse of env var settings...") move to DEBUG, and its
+METRIC lines come back with `log_metrics: true` (or at DEBUG).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from singer_sdk.metrics import METRICS_LOGGER_NAME
+
+TAP_LOGGER_NAME = "tap-mixmax"
+# The SDK's messages (as templates) that repeat per lane, account or parent row.
+SDK_CHATTER = (
+    "Skipping parse of env var settings...",
+    "Added '%s' as child stream to '%s'",
+    "Skipping deselected stream '%s'.",
+    "Beginning sync of '%s' in %s mode",
+    "Beginning sync of '%s' in %s mode with context keys: %s",
+    "Starting incremental sync of '%s' with bookmark value: %s",
+    "Pagination stopped after %d pages because no records were found in the last response",
+    "Tap has custom mapper. Using %d provided map(s).",
+    # Also said for `--test`'s deliberate stop after one row; a real failure gets the
+    # tap's own line, which says why.
+    "An unhandled error occurred while syncing '%s'",
+)
+
+
+class _ChatterToDebug(logging.Filter):
+    """Lets the SDK's chatter through only when the logger is at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        template = getattr(record, "template", record.msg)
+        if template in SDK_CHATTER and record.levelno > logging.DEBUG:
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+_CHATTER = _ChatterToDebug()
+
+
+def quiet_sdk_chatter(logger: logging.Logger) -> None:
+    """Demote the SDK's chatter on this logger (filters do not inherit; idempotent)."""
+    if _CHATTER not in logger.filters:
+        logger.addFilter(_CHATTER)
+
+
+class _MetricsGate(logging.Filter):
+    """A filter, not a level: every tap the SDK builds resets the metrics logger's level."""
+
+    show = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.show or logging.getLogger(TAP_LOGGER_NAME).isEnabledFor(logging.DEBUG)
+
+
+_METRICS_GATE = _MetricsGate()
+logging.getLogger(METRICS_LOGGER_NAME).addFilter(_METRICS_GATE)
+
+
+def show_metrics(show: bool) -> None:
+    """The SDK's METRIC lines: shown with `log_metrics: true`, else only at DEBUG."""
+    _METRICS_GATE.show = show
+
+
+quiet_sdk_chatter(logging.getLogger(TAP_LOGGER_NAME))

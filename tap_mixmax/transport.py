@@ -1,0 +1,361 @@
+"""How one request reaches Mixmax: its origin only, within a deadline, with a bounded body.
+
+- **One origin.** The token travels in a header, and requests forwards custom headers on
+  every redirect. So redirects are never left to requests: one within api_url's scheme,
+  host and port is followed here; one anywhere else (another host or port, or https down
+  to http) fails in one line naming where it pointed.
+- **Deadlines.** A socket timeout bounds each read, not the answer: a server sending a
+  byte a second would hold a request forever. A watchdog shuts the request's socket at its
+  deadline instead, so the deadline bounds connecting, headers and body together.
+- **Bounded bodies.** The body is read in chunks and refused once it passes the cap
+  (decoded), so a small gzip bomb cannot inflate into gigabytes.
+- **The system's trust.** REQUESTS_CA_BUNDLE or SSL_CERT_FILE (a company's inspecting
+  proxy) and the environment's proxies apply, as they would to `requests.get`. A
+  certificate that is not trusted fails at once: retrying cannot fix it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import socket
+import ssl
+import threading
+import time
+import typing as t
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from tap_mixmax import errors, stopping
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+READ_CHUNK_BYTES = 64 * 1024
+# Environment variables naming a CA bundle, in the order requests and OpenSSL read them.
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclasses.dataclass(frozen=True)
+class Origin:
+    """Scheme, host and port: what a redirect must keep for the token to follow it."""
+
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def of(cls, url: str) -> Origin:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
+        return cls(scheme, (parts.hostname or "").lower(), port)
+
+    @property
+    def hostport(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.hostport}"
+
+
+# -- the watchdog ---------------------------------------------------------------------
+
+
+class _Watch:
+    """The sockets of one request; shut down when its deadline passes (or on a stop)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._sockets: list[socket.socket] = []
+        self.expired = False
+
+    def attach(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    # The plain socket's shutdown (not SSLSocket's): it wakes a read blocked in another
+    # thread, which close() does not.
+    with contextlib.suppress(OSError):  # already closed
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_current = threading.local()
+# Every request in flight, so that a stop can cut them all short.
+_in_flight: set[_Watch] = set()
+_in_flight_lock = threading.Lock()
+
+
+def _cut_every_request() -> None:
+    with _in_flight_lock:
+        watches = list(_in_flight)
+    for watch in watches:
+        watch.expire()
+
+
+stopping.on_stop(_cut_every_request)
+
+
+def _attach(sock: socket.socket | None) -> None:
+    watch: _Watch | None = getattr(_current, "watch", None)
+    if watch is not None:
+        watch.attach(sock)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _attach(sock)
+        return sock
+
+    def request(self, *args: t.Any, **kwargs: t.Any) -> None:
+        _attach(self.sock)  # a kept-alive connection, opened by an earlier request
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _attach(sock)
+        return sock
+
+    def request(self, *args: t.Any, **kwargs: t.Any) -> None:
+        _attach(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter, with connections whose sockets the watchdog can shut."""
+
+    def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: t.Any) -> t.Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
+
+
+# -- failures ---------------------------------------------------------------------------
+
+
+def _causes(exc: BaseException) -> t.Iterator[BaseException]:
+    """The exception, what it wraps (requests and urllib3 nest reasons in args), and so on."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo += [arg for arg in current.args if isinstance(arg, BaseException)]
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            todo.append(reason)
+        for linked in (current.__cause__, current.__context__):
+            if linked is not None:
+                todo.append(linked)
+
+
+def is_untrusted_certificate(exc: BaseException) -> bool:
+    return any(isinstance(cause, ssl.SSLCertVerificationError) for cause in _causes(exc))
+
+
+def is_connect_failure(exc: BaseException) -> bool:
+    """No connection was made at all: refused, unknown host, no route, connect timeout."""
+    return any(
+        isinstance(
+            cause,
+            urllib3.exceptions.NewConnectionError
+            | urllib3.exceptions.ConnectTimeoutError
+            | urllib3.exceptions.NameResolutionError,
+        )
+        for cause in _causes(exc)
+    )
+
+
+def connect_failure_reason(exc: BaseException) -> str:
+    """'Connection refused', 'Name or service not known', 'timed out', ..."""
+    for cause in _causes(exc):
+        if isinstance(cause, OSError) and cause.strerror:
+            return str(cause.strerror)
+        if isinstance(cause, socket.gaierror | TimeoutError):
+            return str(cause) or type(cause).__name__
+    return type(exc).__name__
+
+
+# -- the transport ----------------------------------------------------------------------
+
+
+class Transport:
+    """Sends prepared requests to one origin, each within its deadline."""
+
+    def __init__(self, api_url: str, *, max_body_bytes: int) -> None:
+        self.origin = Origin.of(api_url)
+        self.max_body_bytes = max_body_bytes
+        self.session = requests.Session()
+        adapter = _WatchedAdapter()
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def send(
+        self, request: requests.PreparedRequest, *, timeout: float, deadline: float
+    ) -> requests.Response:
+        """The final answer to `request`, redirects within the origin followed.
+
+        `deadline` (time.monotonic()) bounds every hop together; `timeout` bounds each.
+        """
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = self._send_once(request, timeout=timeout, deadline=deadline)
+            if response.status_code not in REDIRECT_STATUSES:
+                return response
+            request = self._redirected(request, response)
+        raise errors.RedirectError(
+            f"Mixmax redirected {urlsplit(request.url or '').path} more than {MAX_REDIRECTS} times"
+        )
+
+    def _redirected(
+        self, request: requests.PreparedRequest, response: requests.Response
+    ) -> requests.PreparedRequest:
+        location = response.headers.get("Location")
+        path = urlsplit(request.url or "").path
+        if not location:
+            raise errors.RedirectError(
+                f"Mixmax answered {response.status_code} on {path} without a Location"
+            )
+        target = urljoin(request.url or "", location)
+        origin = Origin.of(target)
+        if origin != self.origin:
+            raise errors.RedirectError(
+                f"{self.origin} redirected {path} to {origin}{urlsplit(target).path}, "
+                f"off api_url's origin; not followed, so the token stays with {self.origin}"
+            )
+        following = request.copy()
+        following.url = target
+        return following
+
+    def _send_once(
+        self, request: requests.PreparedRequest, *, timeout: float, deadline: float
+    ) -> requests.Response:
+        limit = min(timeout, deadline - time.monotonic())
+        if limit <= 0:
+            raise errors.SlowResponseError(
+                f"no time left to ask {self.origin.hostport} for {urlsplit(request.url or '').path}"
+            )
+        watch = _Watch()
+        timer = threading.Timer(limit, watch.expire)
+        timer.daemon = True
+        _current.watch = watch
+        with _in_flight_lock:
+            _in_flight.add(watch)
+        timer.start()
+        try:
+            stopping.raise_if_stopping()  # a stop that came before this was in flight
+            response = self.session.send(
+                request,
+                stream=True,
+                timeout=(limit, limit),
+                allow_redirects=False,
+                **self._environment(request.url or ""),
+            )
+            self._read_body(response)
+        except requests.exceptions.RequestException as exc:
+            stopping.raise_if_stopping()  # cut short by a stop, not by the server
+            if watch.expired:
+                raise self._too_slow(request, limit) from exc
+            if is_untrusted_certificate(exc):
+                raise errors.CertificateError(
+                    f"the TLS certificate of {self.origin.hostport} is not trusted "
+                    f"({_first_line(exc)}); behind a TLS-inspecting proxy, set "
+                    "REQUESTS_CA_BUNDLE or SSL_CERT_FILE to its CA bundle"
+                ) from None
+            raise
+        except errors.OversizedPageError:
+            raise
+        except OSError as exc:
+            stopping.raise_if_stopping()
+            if watch.expired:
+                raise self._too_slow(request, limit) from exc
+            raise
+        finally:
+            timer.cancel()
+            _current.watch = None
+            with _in_flight_lock:
+                _in_flight.discard(watch)
+        return response
+
+    def _too_slow(self, request: requests.PreparedRequest, limit: float) -> errors.MixmaxError:
+        return errors.SlowResponseError(
+            f"{self.origin.hostport} sent no complete answer to "
+            f"{urlsplit(request.url or '').path} within {limit:.0f} s"
+        )
+
+    def _environment(self, url: str) -> dict[str, t.Any]:
+        """Proxies and CA bundle from the environment, as `requests.get` would use them."""
+        settings = self.session.merge_environment_settings(url, {}, None, None, None)
+        if settings.get("verify") is True:
+            bundle = next((os.environ[v] for v in CA_BUNDLE_VARIABLES if os.environ.get(v)), None)
+            if bundle:
+                settings["verify"] = bundle
+        return {key: settings[key] for key in ("proxies", "verify", "cert")}
+
+    def _read_body(self, response: requests.Response) -> None:
+        """Read the whole (decoded) body into the response, refusing one over the cap."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            response.close()
+            raise self._oversized(response)
+        body = bytearray()
+        for chunk in response.iter_content(READ_CHUNK_BYTES):
+            body += chunk
+            if len(body) > self.max_body_bytes:
+                response.close()
+                raise self._oversized(response)
+        response._content = bytes(body)
+        setattr(response, "_content_consumed", True)  # noqa: B010  # as requests does
+
+    def _oversized(self, response: requests.Response) -> errors.MalformedPageError:
+        megabytes = self.max_body_bytes / 2**20
+        return errors.OversizedPageError(
+            f"Mixmax sent a body over {megabytes:g} MB (max_response_megabytes) on "
+            f"{urlsplit(response.url).path}"
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return str(cause.verify_message or cause.reason or cause)
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
