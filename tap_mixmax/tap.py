@@ -371,6 +371,10 @@ def is_loopback(host: str) -> bool:
 
 def main() -> None:
     """Console entry point: the SDK's CLI, with every known failure as one line."""
+    if "--doctor" in sys.argv[1:]:  # a check of its own, outside the SDK's CLI
+        from tap_mixmax import doctor  # noqa: PLC0415
+
+        sys.exit(doctor.main(sys.argv[1:]))
     try:
         TapMixmax.cli()
     except errors.MixmaxError as exc:
