@@ -585,12 +585,15 @@ class WindowTrial:
     read: bool  # a window in 2001 emptied the feed: the parameter was read
     included: list[Row]  # the rows of a window around a known row's day
     strays: int  # of those, rows sent outside the window
+    symptom: str = ""  # when not read: what the window in 2001 got
 
 
 def try_window(visit: Visit, param: str, day: dt.date) -> WindowTrial:
     empty = visit.read(LIVEFEED, {param: sent_window(*EMPTY_SENT_WINDOW), "limit": 1})
     if empty.rows != []:
-        return WindowTrial(param, False, [], 0)
+        answer = t.cast(Answer, empty.answer)
+        symptom = "it kept its rows" if empty.rows else f"it got {answer.describe()}"
+        return WindowTrial(param, False, [], 0, symptom)
     padding = dt.timedelta(days=streams.LIVEFEED_DAY_PADDING)
     first, last = day - dt.timedelta(days=WINDOW_DAYS), day + padding
     rows = visit.read(LIVEFEED, {param: sent_window(first, last), "limit": WINDOW_SAMPLE_ROWS}).rows
@@ -618,7 +621,7 @@ def check_live_feed_search(visit: Visit) -> Iterator[Finding]:
         return
     assumed = streams.LIVEFEED_QUERY_PARAM
     assumed_param = f"the search string goes in {assumed!r} (mixmax-api.md section 6)"
-    trial = try_window(visit, assumed, days[0])
+    trial = first_trial = try_window(visit, assumed, days[0])
     for alternative in LIVEFEED_QUERY_ALTERNATIVES:
         if trial.read:
             break
@@ -627,7 +630,8 @@ def check_live_feed_search(visit: Visit) -> Iterator[Finding]:
         tried = ", ".join((assumed, *LIVEFEED_QUERY_ALTERNATIVES))
         yield different(
             param_check,
-            f"none of {tried} filtered the live feed: a sent: window in 2001 kept its rows",
+            f"none of {tried} filtered the live feed by a sent: window in 2001 (with "
+            f"{assumed!r}, {first_trial.symptom})",
             assumed_param,
             "LIVEFEED_QUERY_PARAM in tap_mixmax/streams.py (the name Mixmax reads); until "
             "then every sync reads the whole live feed",
@@ -672,6 +676,12 @@ def check_events_message_param(visit: Visit) -> Iterator[Finding]:
         yield unavailable(check, endpoint_finding(probe).seen)
         return
     rows = visit.window_rows + visit.rows(LIVEFEED.name)
+    if not any(row.get("lastEventAt") for row in rows):  # look further for a message with events
+        params = {**LIVEFEED.first_page_params(), "limit": WINDOW_SAMPLE_ROWS}
+        rows += visit.read(LIVEFEED, params).rows or []
+    if not rows:
+        yield unavailable(check, "no live-feed message to ask for")
+        return
     message = message_of(([row for row in rows if row.get("lastEventAt")] or rows)[0])
 
     def picks_one_message(param: str) -> tuple[bool, Answer]:
@@ -680,7 +690,9 @@ def check_events_message_param(visit: Visit) -> Iterator[Finding]:
         if not real.rows:
             return False, t.cast(Answer, real.answer)
         made_up = visit.read(LIVEFEED_EVENTS, {param: BOGUS_MESSAGE_ID, "limit": 1})
-        return made_up.rows == [], t.cast(Answer, real.answer)
+        # Refusing the made-up id (400, 404) also shows that the parameter was read.
+        refused = t.cast(Answer, made_up.answer).status in (400, 404)
+        return made_up.rows == [] or refused, t.cast(Answer, real.answer)
 
     assumed = streams.LIVEFEED_EVENTS_MESSAGE_PARAM
     works, answer = picks_one_message(assumed)
@@ -994,6 +1006,8 @@ def check_account(client: DoctorClient, label: str) -> AccountReport:
         except BudgetSpentError as exc:
             findings.append(unavailable(check.__name__, str(exc)))
             break
+        except Exception as exc:  # a bug or an answer no check foresaw: report it, go on
+            findings.append(failed(check.__name__, f"the check broke: {type(exc).__name__}"))
         if visit.stopped:
             break
     return AccountReport(label, client.sent, tuple(findings), frozenset(visit.personal))
@@ -1098,7 +1112,7 @@ def targets_of(config: Mapping[str, t.Any], account: str | None) -> list[Target]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tap-mixmax --doctor",
+        prog="tap-mixmax",
         description="Check a Mixmax account against what the tap assumes, in about 30 "
         "requests per account, and print a report safe to paste into a bug report.",
     )

@@ -90,6 +90,19 @@ CASES = {
         ["reads the message from 'message'", "LIVEFEED_EVENTS_MESSAGE_PARAM = 'message'"],
         {"livefeed_events": "DIFFERENT"},  # the tap's own request gets a 400
     ),
+    "search parameter unknown": (
+        {"drift": {"livefeed_query_param": "filter"}},
+        "live feed search parameter", "DIFFERENT",
+        ["none of q, search, query filtered", "(with 'q', it kept its rows)"],
+        {"live feed sent: window": "UNAVAILABLE"},
+    ),
+    "events parameter unknown": (
+        {"drift": {"events_message_param": "msg"}},
+        "events message parameter", "DIFFERENT",
+        ["none of messageId, message, id picked one message",
+         "with 'messageId': 400 The msg parameter is required"],
+        {"livefeed_events": "DIFFERENT"},
+    ),
     "page cap": (
         {"drift": {"max_limit": 100}},
         "largest page size", "DIFFERENT", ["limit=300 to 100 rows", "page_size: 100"], {},
@@ -282,6 +295,22 @@ def test_tokens_emails_and_names_never_reach_the_report(capsys, tmp_path, httpse
         assert "400 refused for <redacted> <<email>>, token <redacted>" in out
         for secret in ("Ada", "Lovelace", "ada@example.org", token, "example.org"):
             assert secret.lower() not in out.lower()
+        assert "the check broke" not in out  # every check copes with an API refusing all
+
+
+def test_a_check_that_breaks_is_reported_and_the_others_still_run(monkeypatch):
+    def broken(visit):
+        raise RuntimeError("a bug")
+
+    checks = list(doctor.CHECKS)
+    checks.insert(2, broken)
+    monkeypatch.setattr(doctor, "CHECKS", tuple(checks))
+    with Sandbox(seed=42, scale="small") as sb:
+        report = doctor.check_account(doctor.DoctorClient(sb.url, sb.token), "test")
+    found = {f.check: f for f in report.findings}
+    assert found["broken"].status is doctor.Status.FAILED
+    assert found["broken"].seen == "the check broke: RuntimeError"
+    assert found["rate-limit headers"].status is doctor.Status.OK
 
 
 def test_redact():
