@@ -53,6 +53,8 @@ from tap_mixmax.tap import MIXMAX_RATE_LIMIT_PER_MINUTE, check_config
 MAX_REQUESTS_PER_ACCOUNT = 40
 REQUEST_TIMEOUT_SECONDS = 30
 MAX_TRIES = 3  # per request, for 429s, 5xx answers and network failures
+RETRY_AFTER_MISSING_SECONDS = 2.0  # a 429 without a Retry-After we can read
+RETRY_FAILURE_SECONDS = 1.0  # after a 5xx answer or no answer
 MAX_WAIT_SECONDS = 65.0  # the longest wait for the limit: one window and a margin
 RATE_LIMIT_RESERVE = 5  # pause when X-RateLimit-Remaining falls this low
 NOTIFY_WAIT_SECONDS = 2.0  # a longer wait is announced on stderr
@@ -261,9 +263,10 @@ class DoctorClient:
     def _retry_wait(answer: Answer) -> tuple[float | None, str]:
         if answer.status == 429:
             retry_after = parse_retry_after(answer.headers.get("Retry-After"))
-            return (2.0 if retry_after is None else retry_after), "Retry-After of a 429"
+            wait = RETRY_AFTER_MISSING_SECONDS if retry_after is None else retry_after
+            return wait, "Mixmax answered 429 with that Retry-After"
         if answer.status == 0 or answer.status >= 500:
-            return 1.0, answer.describe()
+            return RETRY_FAILURE_SECONDS, f"before retrying: {answer.describe()}"
         return None, ""
 
     def _watch_limit(self, answer: Answer) -> None:
@@ -276,10 +279,10 @@ class DoctorClient:
             wait = RATE_LIMIT_WINDOW_SECONDS if reset is None else reset
             self._resume_at = time.time() + min(wait, MAX_WAIT_SECONDS)
 
-    def _pause(self, seconds: float, reason: str) -> None:
+    def _pause(self, seconds: float, why: str) -> None:
         seconds = min(max(0.0, seconds), MAX_WAIT_SECONDS)
         if seconds >= NOTIFY_WAIT_SECONDS:
-            self._notify(f"waiting {seconds:.0f} s for Mixmax's rate limit ({reason})")
+            self._notify(f"waiting {seconds:.0f} s: {why}")
         self._sleep(seconds)
 
 

@@ -229,7 +229,7 @@ def test_retry_after_is_honoured(capsys, tmp_path):
     limited = next(i for i, r in enumerate(log) if r.status == 429)
     assert log[limited + 1].path == log[limited].path
     assert log[limited + 1].time - log[limited].time >= 2.0
-    assert "waiting 2 s for Mixmax's rate limit (Retry-After of a 429)" in err
+    assert err == "tap-mixmax --doctor: waiting 2 s: Mixmax answered 429 with that Retry-After\n"
     assert code == 0 and "Retry-After came 1 time: seconds" in str(report)
 
 
