@@ -11,7 +11,9 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from .drift import TIMESTAMP_STYLES, Drift
 from .faults import parse_fault_spec
+from .paging import MAX_LIMIT
 from .ratelimit import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW, DEFAULT_RESET_STYLE, RESET_STYLES
 from .sandbox import DEFAULT_HOST, Sandbox
 from .world import SCALES
@@ -51,7 +53,74 @@ def build_parser() -> argparse.ArgumentParser:
         help="KIND[:key=value,...], e.g. 500:nth=3 or drop:path=/messages,times=2",
     )
     parser.add_argument("--ready-file", type=Path, default=None)
+    drift = parser.add_argument_group(
+        "drift", "answer as if a guess of the reference were wrong (see README, Drift)"
+    )
+    defaults = Drift()
+    drift.add_argument(
+        "--livefeed-query-param",
+        default=defaults.livefeed_query_param,
+        metavar="NAME",
+        help="the parameter /livefeed reads its search string from",
+    )
+    drift.add_argument(
+        "--events-message-param",
+        default=defaults.events_message_param,
+        metavar="NAME",
+        help="the parameter /livefeed/events reads the message id from",
+    )
+    drift.add_argument(
+        "--max-limit",
+        type=positive_int,
+        default=MAX_LIMIT,
+        metavar="N",
+        help=f"largest limit honoured (1 to {MAX_LIMIT}), lists and recipients alike",
+    )
+    drift.add_argument(
+        "--no-rules-expand",
+        dest="rules_expand",
+        action="store_false",
+        help="/rules ignores expand=actions",
+    )
+    drift.add_argument(
+        "--no-paging-flags",
+        dest="paging_flags",
+        action="store_false",
+        help="envelopes carry no hasNext/hasPrevious",
+    )
+    drift.add_argument(
+        "--timestamp-style",
+        action="append",
+        default=[],
+        metavar="RESOURCE.FIELD=STYLE",
+        help=f"write that field as one of {', '.join(TIMESTAMP_STYLES)}",
+    )
+    drift.add_argument(
+        "--extra-field",
+        action="append",
+        default=[],
+        metavar="RESOURCE.FIELD",
+        help="add a field the reference does not know to every row",
+    )
     return parser
+
+
+def drift_of(args: argparse.Namespace) -> Drift:
+    styles = {}
+    for spec in args.timestamp_style:
+        field, sep, style = spec.partition("=")
+        if not sep:
+            raise ValueError(f"expected RESOURCE.FIELD=STYLE, got {spec!r}")
+        styles[field] = style
+    return Drift(
+        livefeed_query_param=args.livefeed_query_param,
+        events_message_param=args.events_message_param,
+        max_limit=args.max_limit,
+        rules_expand=args.rules_expand,
+        paging_flags=args.paging_flags,
+        timestamp_styles=styles,
+        extra_fields=tuple(args.extra_field),
+    )
 
 
 def write_ready_file(path: Path, sandbox: Sandbox) -> None:
@@ -72,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         faults = [parse_fault_spec(spec) for spec in args.fault]
+        drift = drift_of(args)
     except ValueError as error:
         print(f"tap-mixmax-sandbox: {error}", file=sys.stderr)
         return 2
@@ -86,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         faults=faults,
         users=args.users,
+        drift=drift,
     )
     stop = threading.Event()
 

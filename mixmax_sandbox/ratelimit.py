@@ -2,12 +2,15 @@
 
 `X-RateLimit-Reset` is undocumented, so its style is one setting (`RESET_STYLES`):
 "delta" = whole seconds until a slot frees (ceil), "epoch" = epoch seconds of that moment,
-"epoch_ms" = the same in milliseconds. Rejected (429) requests do not use up quota.
+"epoch_ms" = the same in milliseconds, "http_date" = that moment as an HTTP date (a form the
+reference does not expect, for testing `tap-mixmax --doctor`). Rejected (429) requests do
+not use up quota.
 """
 
 from __future__ import annotations
 
 import collections
+import email.utils
 import math
 import threading
 import time
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 
 DEFAULT_RATE_LIMIT = 120
 DEFAULT_RATE_WINDOW = 60.0
-RESET_STYLES = ("delta", "epoch", "epoch_ms")
+RESET_STYLES = ("delta", "epoch", "epoch_ms", "http_date")
 DEFAULT_RESET_STYLE = "delta"
 
 
@@ -52,8 +55,10 @@ class RateLimiter:
             reset = str(delta)
         elif self.reset_style == "epoch":
             reset = str(math.ceil(time.time() + until))
-        else:
+        elif self.reset_style == "epoch_ms":
             reset = str(math.ceil((time.time() + until) * 1000))
+        else:
+            reset = email.utils.formatdate(math.ceil(time.time() + until), usegmt=True)
         headers = {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(max(0, self.limit - len(hits))),

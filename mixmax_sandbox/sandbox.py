@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
+from .drift import Drift
 from .faults import (
     DEFAULT_DELAY,
     DEFAULT_RETRY_AFTER,
@@ -29,6 +30,8 @@ class Sandbox:
 
     With `users=N` it serves an organisation: N tokens, each seeing its user's own data
     plus what that user's teams share (org.py). `user` arguments are user indexes.
+    `drift` (a `Drift`, or a dict of its fields) breaks chosen guesses of the reference
+    on purpose (drift.py).
     """
 
     def __init__(  # noqa: PLR0917 (the documented positional order)
@@ -43,6 +46,7 @@ class Sandbox:
         port: int = 0,
         faults: Iterable[str | dict[str, Any] | Fault] = (),
         users: int = 1,
+        drift: Drift | Mapping[str, Any] | None = None,
         **scale_overrides: int,
     ) -> None:
         self.seed = seed
@@ -59,7 +63,10 @@ class Sandbox:
                 self._faults.add(fault_from_mapping(spec))
             else:
                 self._faults.add(spec)
-        self.app = App(self.org, RateLimiter(rate_limit, rate_window, reset_style), self._faults)
+        if drift is not None and not isinstance(drift, Drift):
+            drift = Drift(**drift)
+        limiter = RateLimiter(rate_limit, rate_window, reset_style)
+        self.app = App(self.org, limiter, self._faults, drift)
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import control
 from .api import NOT_FOUND_MESSAGE, NotFound, dispatch
+from .drift import Drift
 from .faults import Fault, FaultBook
 from .org import Org
 from .paging import BadRequest
@@ -70,10 +71,13 @@ def query_of(raw_path: str) -> dict[str, str]:
 class App:
     """Everything one sandbox serves; shared by all handler threads."""
 
-    def __init__(self, org: Org, limiter: RateLimiter, faults: FaultBook) -> None:
+    def __init__(
+        self, org: Org, limiter: RateLimiter, faults: FaultBook, drift: Drift | None = None
+    ) -> None:
         self.org = org
         self.limiter = limiter
         self.faults = faults
+        self.drift = drift if drift != Drift() else None  # None: the reference, no cost
         self.requests: list[RequestRecord] = []
         self.counter = 0
         self.revoked: set[int] = set()
@@ -265,7 +269,13 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if relative is None or self.command != "GET":
                 raise NotFound
-            data = dispatch(app.org.source(user), relative, params)
+            if app.drift is None:
+                data = dispatch(app.org.source(user), relative, params)
+            else:
+                params = app.drift.request(relative, params)
+                data = app.drift.response(
+                    relative, dispatch(app.org.source(user), relative, params)
+                )
         except NotFound:
             self._send_json(404, {"message": NOT_FOUND_MESSAGE}, verdict.headers)
             return 404

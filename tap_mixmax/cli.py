@@ -61,6 +61,10 @@ def _silence_stdout() -> None:
 
 def main() -> None:
     """Console entry point: the SDK's CLI, with every known failure as one line."""
+    if "--doctor" in sys.argv[1:]:  # a check of its own, outside the SDK's CLI
+        from tap_mixmax import doctor  # noqa: PLC0415
+
+        sys.exit(doctor.main(sys.argv[1:]))
     from tap_mixmax.tap import TapMixmax  # noqa: PLC0415
 
     stopping.install_handlers()

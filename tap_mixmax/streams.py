@@ -16,6 +16,7 @@ if t.TYPE_CHECKING:
 # /livefeed/events takes the message in `messageId`.
 LIVEFEED_QUERY_PARAM = "q"
 LIVEFEED_EVENTS_MESSAGE_PARAM = "messageId"
+LIVEFEED_FROM_TERM = "from:everyone"  # the whole team's feed, not only the token user's
 # `sent:` works in whole days in a timezone we cannot know; pad the window by one.
 LIVEFEED_DAY_PADDING = 1
 LIVEFEED_DATE_FORMAT = "%m/%d/%Y"
@@ -156,7 +157,7 @@ class LivefeedStream(MixmaxStream):
         yield from super().get_records(context)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        terms = ["from:everyone"]
+        terms = [LIVEFEED_FROM_TERM]
         if self._cutoff:
             padding = dt.timedelta(days=LIVEFEED_DAY_PADDING)
             first = to_datetime(self._cutoff).date() - padding
@@ -221,6 +222,10 @@ class TeamMembersStream(ChildStream):
     parent_stream_type = TeamsStream
 
 
+RULES_EXPAND_PARAMS: dict[str, str] = {"expand": "actions"}
+RULE_ACTIONS_FIELD = "actions"  # where expand=actions embeds a rule's actions
+
+
 class RulesStream(MixmaxStream):
     """Asks for `expand=actions`, so rule actions cost no request of their own."""
 
@@ -234,10 +239,10 @@ class RulesStream(MixmaxStream):
         self.embedded_actions: dict[str, list[dict[str, t.Any]]] = {}
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        return {**super().get_url_params(context, next_page_token), "expand": "actions"}
+        return {**super().get_url_params(context, next_page_token), **RULES_EXPAND_PARAMS}
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
-        actions = row.pop("actions", None)
+        actions = row.pop(RULE_ACTIONS_FIELD, None)
         if isinstance(actions, list) and any(child.selected for child in self.child_streams):
             self.embedded_actions[row["_id"]] = actions
         raw = row.get("filter")

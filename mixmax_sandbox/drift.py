@@ -1,0 +1,165 @@
+"""API drift: the sandbox breaking one of the reference's guesses on purpose.
+
+The reference tags several behaviours [I] or settles them by its section 6 convention
+(the live feed's search parameter, the events' message parameter, `expand=actions`, the
+page cap, the envelope's flags, timestamp formats, the field lists). `tap-mixmax --doctor`
+tests those guesses against a live account; these switches make the sandbox answer as if
+a guess were wrong, so the doctor's report can be tested both ways. The defaults are the
+reference itself (no drift), and a drift only changes what the API reads from a request
+or what it writes in a response: the data, paging and cursors underneath stay the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email.utils
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .api import EXPAND_PARAM, LISTS, LIVEFEED_EVENTS_MESSAGE_PARAM, LIVEFEED_QUERY_PARAM
+from .ids import UTC, iso, to_ms
+from .paging import (
+    DEFAULT_LIMIT,
+    LIMIT_PARAM,
+    MAX_LIMIT,
+    RECIPIENTS_DEFAULT_LIMIT,
+    BadRequest,
+)
+
+# How `timestamp_styles` writes a field: epoch ms, epoch seconds, ISO-8601, or an
+# RFC 2822 date ("Thu, 15 Jan 2026 12:00:00 GMT").
+TIMESTAMP_STYLES = ("ms", "seconds", "iso", "rfc2822")
+EXTRA_FIELD_VALUE = True  # what an added field holds: a value that names nobody
+
+# Path (after /v1) -> resource, for the paths that are not a plain list.
+_SPECIAL_PATHS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), resource)
+    for pattern, resource in (
+        (r"/users/me/?", "users"),
+        (r"/userpreferences/me/?", "user_preferences"),
+        (r"/appointmentlinks/me/?", "appointment_links"),
+        (r"/sequences/[^/]+/recipients/?", "sequence_recipients"),
+        (r"/livefeed/events/?", "livefeed_events"),
+        (r"/livefeed/?", "livefeed"),
+        (r"/teams/[^/]+/members/?", "team_members"),
+        (r"/rules/[^/]+/actions/?", "rule_actions"),
+        (r"/rules(/[^/]+)?/?", "rules"),
+    )
+)
+_LIST_PATH = re.compile(r"/(?P<segment>[^/]+)(/[^/]+)?/?")
+
+
+def resource_of(path: str) -> str | None:
+    """The resource (stream name) a path after /v1 serves, or None."""
+    for pattern, resource in _SPECIAL_PATHS:
+        if pattern.fullmatch(path):
+            return resource
+    match = _LIST_PATH.fullmatch(path)
+    return LISTS.get(match["segment"]) if match else None
+
+
+def _field_spec(spec: str) -> tuple[str, str]:
+    resource, dot, name = spec.partition(".")
+    if not dot or not resource or not name:
+        raise ValueError(f"expected RESOURCE.FIELD, got {spec!r}")
+    return resource, name
+
+
+def _restyle(value: Any, style: str) -> Any:
+    millis = to_ms(value)
+    if style == "ms":
+        return millis
+    if style == "seconds":
+        return millis // 1000
+    if style == "iso":
+        return iso(millis)
+    moment = dt.datetime.fromtimestamp(millis / 1000, tz=UTC)
+    return email.utils.format_datetime(moment, usegmt=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Drift:
+    """Which guesses the sandbox breaks. Every default is the reference's answer."""
+
+    livefeed_query_param: str = LIVEFEED_QUERY_PARAM  # /livefeed reads its search here
+    events_message_param: str = LIVEFEED_EVENTS_MESSAGE_PARAM  # /livefeed/events' message
+    max_limit: int = MAX_LIMIT  # largest `limit` honoured, lists and recipients alike
+    rules_expand: bool = True  # whether /rules honours expand=actions
+    paging_flags: bool = True  # whether envelopes carry hasNext/hasPrevious
+    # "resource.field" -> one of TIMESTAMP_STYLES, e.g. {"messages.created": "rfc2822"}
+    timestamp_styles: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    extra_fields: tuple[str, ...] = ()  # "resource.field" added to every row, e.g. polls.mood
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_limit <= MAX_LIMIT:
+            raise ValueError(f"max_limit must be 1 to {MAX_LIMIT}")
+        for spec, style in self.timestamp_styles.items():
+            _field_spec(spec)
+            if style not in TIMESTAMP_STYLES:
+                raise ValueError(f"timestamp style must be one of {TIMESTAMP_STYLES}")
+        for spec in self.extra_fields:
+            _field_spec(spec)
+
+    def request(self, path: str, params: Mapping[str, str]) -> dict[str, str]:
+        """The parameters as the reference-shaped views should see them."""
+        resource = resource_of(path)
+        params = dict(params)
+        if resource == "livefeed":
+            _rename(params, self.livefeed_query_param, LIVEFEED_QUERY_PARAM)
+        elif resource == "livefeed_events":
+            if not params.get(self.events_message_param):
+                raise BadRequest(f"The {self.events_message_param} parameter is required")
+            _rename(params, self.events_message_param, LIVEFEED_EVENTS_MESSAGE_PARAM)
+        elif resource == "rules" and not self.rules_expand:
+            params.pop(EXPAND_PARAM, None)
+        if self.max_limit < MAX_LIMIT:
+            recipients = resource == "sequence_recipients"
+            default = RECIPIENTS_DEFAULT_LIMIT if recipients else DEFAULT_LIMIT
+            try:
+                asked = int(params.get(LIMIT_PARAM, default))
+            except ValueError:
+                asked = default
+            params[LIMIT_PARAM] = str(min(asked, self.max_limit))
+        return params
+
+    def response(self, path: str, body: Any) -> Any:
+        """The body as this drifted API writes it."""
+        if not self.paging_flags and isinstance(body, dict) and "hasNext" in body:
+            body = {k: v for k, v in body.items() if k not in ("hasNext", "hasPrevious")}
+        resource = resource_of(path)
+        styles = {
+            name: style
+            for spec, style in self.timestamp_styles.items()
+            for owner, name in [_field_spec(spec)]
+            if owner == resource
+        }
+        extras = [name for owner, name in map(_field_spec, self.extra_fields) if owner == resource]
+        if not styles and not extras:
+            return body
+
+        def rewrite(row: dict[str, Any]) -> dict[str, Any]:
+            row = dict(row)  # rendered rows may share nested objects with the world
+            for name, style in styles.items():
+                if row.get(name) is not None:
+                    row[name] = _restyle(row[name], style)
+            for name in extras:
+                row[name] = EXTRA_FIELD_VALUE
+            return row
+
+        if isinstance(body, list):
+            return [rewrite(row) if isinstance(row, dict) else row for row in body]
+        if isinstance(body, dict) and isinstance(body.get("results"), list):
+            return {**body, "results": [rewrite(row) for row in body["results"]]}
+        return rewrite(body) if isinstance(body, dict) else body
+
+
+def _rename(params: dict[str, str], served: str, reference: str) -> None:
+    """The API reads `served`: the view, built on the reference, reads `reference`."""
+    if served == reference:
+        return
+    value = params.pop(served, None)
+    params.pop(reference, None)
+    if value is not None:
+        params[reference] = value

@@ -1,0 +1,121 @@
+"""Drift: the sandbox breaking one guess of the reference at a time (for `--doctor`)."""
+
+from __future__ import annotations
+
+import email.utils
+
+import pytest
+from conftest import get
+
+from mixmax_sandbox import Sandbox
+from mixmax_sandbox.__main__ import build_parser, drift_of
+from mixmax_sandbox.drift import Drift, resource_of
+
+EMPTY_WINDOW = "from:everyone sent:01/01/2001-01/02/2001"
+
+
+def drifted(**drift):
+    return Sandbox(seed=42, scale="small", rate_limit=None, drift=drift)
+
+
+def test_no_drift_by_default_serves_the_reference(sb, http):
+    assert get(http, sb, "/livefeed", q=EMPTY_WINDOW).json()["results"] == []
+    assert "actions" in get(http, sb, "/rules", expand="actions").json()["results"][0]
+    assert len(get(http, sb, "/messages", limit=300).json()["results"]) == 150
+
+
+def test_live_feed_reads_its_search_string_from_the_chosen_parameter(http):
+    with drifted(livefeed_query_param="search") as sb:
+        assert get(http, sb, "/livefeed", search=EMPTY_WINDOW).json()["results"] == []
+        # `q` is now an unknown parameter: the feed is unfiltered (the user's own mail).
+        assert get(http, sb, "/livefeed", q=EMPTY_WINDOW).json()["results"]
+
+
+def test_events_read_the_message_from_the_chosen_parameter(http):
+    with drifted(events_message_param="message") as sb:
+        message = next(r["messageId"] for r in sb.records("livefeed") if r["lastEventAt"])
+        assert get(http, sb, "/livefeed/events", message=message).json()["results"]
+        refused = get(http, sb, "/livefeed/events", messageId=message)
+        assert refused.status_code == 400
+        assert refused.json() == {"message": "The message parameter is required"}
+
+
+def test_a_lower_page_cap_applies_to_lists_and_recipients(http):
+    with drifted(max_limit=40) as sb:
+        page = get(http, sb, "/messages", limit=300).json()
+        assert len(page["results"]) == 40 and page["hasNext"] is True
+        sequence = max(sb.ids("sequences"), key=lambda s: len(sb.world.sequences[s].recipients))
+        assert len(get(http, sb, f"/sequences/{sequence}/recipients", limit=300).json()) == 40
+        assert len(get(http, sb, "/messages").json()["results"]) == 40  # default 50 capped too
+
+
+def test_rules_can_ignore_expand_and_envelopes_can_drop_their_flags(http):
+    with drifted(rules_expand=False, paging_flags=False) as sb:
+        page = get(http, sb, "/rules", expand="actions").json()
+        assert "actions" not in page["results"][0]
+        assert "hasNext" not in page and "hasPrevious" not in page and "next" in page
+
+
+def test_timestamp_styles_and_extra_fields_rewrite_only_their_resource(http):
+    styles = {
+        "messages.created": "rfc2822",
+        "snippets.createdAt": "seconds",
+        "rules.createdAt": "ms",
+    }
+    with drifted(timestamp_styles=styles, extra_fields=("polls.mood",)) as sb:
+        served = get(http, sb, "/messages", limit=1).json()["results"][0]
+        truth = sb.records("messages")[0]
+        moment = email.utils.parsedate_to_datetime(served["created"])
+        assert int(moment.timestamp() * 1000) == truth["created"] // 1000 * 1000
+        assert served["updatedAt"] == truth["updatedAt"]  # other fields untouched
+        snippet = get(http, sb, "/snippets", limit=1).json()["results"][0]
+        assert snippet["createdAt"] == sb.records("snippets")[0]["createdAt"] // 1000
+        assert isinstance(get(http, sb, "/rules", limit=1).json()["results"][0]["createdAt"], int)
+        assert get(http, sb, "/polls", limit=1).json()["results"][0]["mood"] is True
+        assert "mood" not in sb.records("polls")[0]  # the world itself is unchanged
+        assert "mood" not in get(http, sb, "/yesno", limit=1).json()["results"][0]
+
+
+def test_reset_as_an_http_date(http):
+    with Sandbox(seed=1, reset_style="http_date") as sb:
+        reset = get(http, sb, "/users/me").headers["X-RateLimit-Reset"]
+        assert email.utils.parsedate_to_datetime(reset).tzinfo is not None
+
+
+def test_paths_map_to_resources():
+    assert resource_of("/livefeed") == "livefeed"
+    assert resource_of("/livefeed/events") == "livefeed_events"
+    assert resource_of("/sequences/abc/recipients") == "sequence_recipients"
+    assert resource_of("/rules") == resource_of("/rules/abc") == "rules"
+    assert resource_of("/rules/abc/actions") == "rule_actions"
+    assert resource_of("/snippettags") == "snippet_tags"
+    assert resource_of("/users/me") == "users"
+    assert resource_of("/nothing") is None
+
+
+def test_command_line_flags_build_the_drift():
+    args = build_parser().parse_args(
+        ["--livefeed-query-param", "search", "--events-message-param", "message",
+         "--max-limit", "100", "--no-rules-expand", "--no-paging-flags",
+         "--timestamp-style", "messages.created=rfc2822", "--extra-field", "polls.mood"]
+    )  # fmt: skip
+    assert drift_of(args) == Drift(
+        livefeed_query_param="search",
+        events_message_param="message",
+        max_limit=100,
+        rules_expand=False,
+        paging_flags=False,
+        timestamp_styles={"messages.created": "rfc2822"},
+        extra_fields=("polls.mood",),
+    )
+    assert drift_of(build_parser().parse_args([])) == Drift()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"max_limit": 301}, {"timestamp_styles": {"messages.created": "roman"}},
+     {"timestamp_styles": {"created": "ms"}}, {"extra_fields": ("mood",)}],
+)  # fmt: skip
+def test_bad_drift_is_refused(bad):
+    with pytest.raises(ValueError):
+        Drift(**bad)
