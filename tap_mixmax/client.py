@@ -37,7 +37,7 @@ if t.TYPE_CHECKING:
 
 DEFAULT_API_URL = "https://api.mixmax.com/v1"
 TOKEN_HEADER = "X-API-Token"
-MAX_PAGE_SIZE = 300  # mixmax-api.md 1.4: MAX_LIMIT
+MAX_PAGE_SIZE = 300  # docs/mixmax-api.md 1.4: MAX_LIMIT
 DEFAULT_REQUEST_TIMEOUT = 60
 DEFAULT_RETRY_BUDGET_SECONDS = 900
 RETRY_BASE_SECONDS = 1.0
@@ -96,7 +96,7 @@ def _api_message(response: requests.Response) -> str:
 class CursorPaginator(BaseAPIPaginator[str | None]):
     """Mixmax's envelope: follow `next` while `hasNext` is true.
 
-    `next` is present on the last page too (mixmax-api.md 1.4), so the flag alone
+    `next` is present on the last page too (docs/mixmax-api.md 1.4), so the flag alone
     decides. `stop_early` lets an incremental stream stop at its cutoff.
     """
 
@@ -430,7 +430,7 @@ class OffsetChildStream(ChildStream):
     """A child list that returns a bare array and pages by `offset` up to a hard cap."""
 
     records_key = None
-    offset_cap = 10_000  # mixmax-api.md 2.2: recipients stop at 10,000 records
+    offset_cap = 10_000  # docs/mixmax-api.md 2.2: recipients stop at 10,000 records
     extra_params: t.ClassVar[dict[str, t.Any]] = {}
 
     def get_new_paginator(self) -> CappedOffsetPaginator:

@@ -1,6 +1,6 @@
 """Client-side pacing that keeps a sync inside Mixmax's rate limit.
 
-Mixmax allows 120 requests per 60 s per user (mixmax-api.md 1.5). The pacer keeps a
+Mixmax allows 120 requests per 60 s per user (docs/mixmax-api.md 1.5). The pacer keeps a
 sliding window of our own send times and also obeys the server's `X-RateLimit-*`
 headers, so a sync far from the limit never waits and a long sync never trips 429s.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 RATE_LIMIT_WINDOW_SECONDS = 60.0
 # Our clock and Mixmax's disagree by a request's latency; wait this much longer.
 PACING_MARGIN_SECONDS = 0.25
-# mixmax-api.md section 6: a Reset under 10^9 is seconds until reset, above is epoch
+# docs/mixmax-api.md section 6: a Reset under 10^9 is seconds until reset, above is epoch
 # seconds, above 10^12 epoch milliseconds.
 RESET_DELTA_MAX = 10**9
 RESET_EPOCH_MS_MIN = 10**12

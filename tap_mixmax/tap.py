@@ -42,7 +42,7 @@ from tap_mixmax.records import TimestampError, to_datetime
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
-MIXMAX_RATE_LIMIT_PER_MINUTE = 120  # mixmax-api.md 1.5
+MIXMAX_RATE_LIMIT_PER_MINUTE = 120  # docs/mixmax-api.md 1.5
 LOOPBACK_NAMES = frozenset({"localhost"})
 
 
