@@ -4,7 +4,8 @@
 # Used by .github/workflows/build.yml; runs the same here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-PYTHON="${PYTHON:-python3.11}"
+# The Python of `make` (scripts/find_python.sh): $PYTHON if set, else any 3.10 or later.
+PYTHON="$(scripts/find_python.sh "${PYTHON:-}")"
 DIST_DIR="${DIST_DIR:-dist}"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/tapmixmax-build.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
