@@ -17,6 +17,9 @@ CITING_SUFFIXES = {".py", ".md", ".sh", ".yml"}
 SECTION = r"\d+(?:\.\d+)?"
 CITATION = re.compile(rf"docs/mixmax-api\.md(?: section)? ({SECTION}(?:, {SECTION})*)")
 OLD_STYLE = re.compile(r"\b(?:reference|Reference) (?:section )?\d")
+# `mixmax-api.md` in backticks, or followed by a section, without the docs/ before it
+# (a file name in code, such as "mixmax-api.md" in quotes, is not a citation).
+BARE_CITATION = re.compile(r"(?<!docs/)(?:`mixmax-api\.md|mixmax-api\.md`?\)? (?:section )?\d)")
 
 
 def citing_files() -> list[Path]:
@@ -48,9 +51,7 @@ def test_every_citation_names_docs_mixmax_api_md():
     for path in citing_files():
         for number, line in enumerate(path.read_text().splitlines(), 1):
             where = f"{path.relative_to(REPO)}:{number}: {line.strip()}"
-            starts = [m.start() for m in re.finditer(r"mixmax-api\.md", line)]
-            bare = [start for start in starts if not line[:start].endswith("docs/")]
-            if bare or OLD_STYLE.search(line):
+            if BARE_CITATION.search(line) or OLD_STYLE.search(line):
                 wrong.append(where)
     assert not wrong, "cite the API notes as docs/mixmax-api.md <section>:\n" + "\n".join(wrong)
 
