@@ -1,5 +1,9 @@
 # Every developer and CI entry point. `.ci/run` calls `make test` and nothing else.
-PYTHON ?= python3.11
+# Any Python 3.10 or later: `make PYTHON=/path/to/python3` chooses one, else
+# scripts/find_python.sh takes the first of python3.13 ... python3.10, python3 that runs.
+# Only the recipes that build a venv look for it (here, scripts/tools.sh, scripts/demo.sh).
+PYTHON ?=
+export PYTHON
 VENV   := .venv
 BIN    := $(VENV)/bin
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
@@ -10,7 +14,7 @@ export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	python="$$(scripts/find_python.sh "$(PYTHON)")" && echo "venv: $$python" && "$$python" -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@

@@ -19,8 +19,8 @@ from .ids import UTC
 from .paging import BadRequest, envelope, offset_window
 from .world import Collection, EventSeed, MessageSeed, RecipientSeed, Sequence
 
-LIVEFEED_QUERY_PARAM = "q"  # reference section 6
-LIVEFEED_EVENTS_MESSAGE_PARAM = "messageId"  # reference section 6
+LIVEFEED_QUERY_PARAM = "q"  # docs/mixmax-api.md section 6
+LIVEFEED_EVENTS_MESSAGE_PARAM = "messageId"  # docs/mixmax-api.md section 6
 LIVEFEED_DEFAULT_FROM = "me"  # without a `from:` term the live feed shows your own mail
 LIVEFEED_DATE_FORMAT = "%m/%d/%Y"
 INCLUDE_VARIABLES_PARAM = "includeVariables"

@@ -6,7 +6,7 @@ import datetime as dt
 import random
 
 # Mongo ObjectIds (24 hex) for most resources, Meteor ids (17 chars) for messages,
-# users, teams and live feed rows (reference section 1.7).
+# users, teams and live feed rows (docs/mixmax-api.md 1.7).
 METEOR_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
 METEOR_ID_LENGTH = 17
 

@@ -1,6 +1,6 @@
 """The standard list envelope (mongo-cursor-pagination rules) and offset paging.
 
-Reference section 1.4: newest first on the resource's paginated field with `_id` as the
+docs/mixmax-api.md 1.4: newest first on the resource's paginated field with `_id` as the
 tie-break, `limit` default 50 clamped to 1..300, peek limit+1, `next`/`previous` on every
 non-empty page (also the last), both omitted on an empty page. Each list keeps its rows in
 a list of `(sort_ms, id)` keys sorted ascending, so a page is a bisect and a slice: no
@@ -25,7 +25,7 @@ LIMIT_PARAM = "limit"
 NEXT_PARAM = "next"
 PREVIOUS_PARAM = "previous"
 
-# Offset paging of /sequences/:id/recipients (reference 2.2).
+# Offset paging of /sequences/:id/recipients (docs/mixmax-api.md 2.2).
 OFFSET_PARAM = "offset"
 RECIPIENTS_DEFAULT_LIMIT = 50
 RECIPIENTS_MAX_LIMIT = 300

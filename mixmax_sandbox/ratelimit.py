@@ -1,4 +1,4 @@
-"""Per-token sliding-window rate limit (reference 1.5: 120 requests per 60 s).
+"""Per-token sliding-window rate limit (docs/mixmax-api.md 1.5: 120 requests per 60 s).
 
 `X-RateLimit-Reset` is undocumented, so its style is one setting (`RESET_STYLES`):
 "delta" = whole seconds until a slot frees (ceil), "epoch" = epoch seconds of that moment,

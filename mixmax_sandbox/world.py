@@ -121,7 +121,7 @@ RECENT_ROWS = 3
 BASE_EVENTS_DAYS = 20  # a message's own events happen within 20 days of sending
 ISO_CREATED_AT_NUMBER_EVERY = 10  # 1 in 10 sequences has createdAt as epoch ms (AB `%ms`)
 
-# Paginated (sort) field of each list resource (reference 1.4 and the contract).
+# Paginated (sort) field of each list resource (docs/mixmax-api.md 1.4 and the contract).
 SORT_FIELDS: dict[str, str] = {
     "messages": "created",
     "polls": "created",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the whole pipeline against the bundled Mixmax sandbox.
 #
-#   1. the project venv and Meltano with its plugins (cached in .venv, .tools, .meltano)
+#   1. the project venv and Meltano with its plugins (cached in .venv, .tools, .meltano),
+#      built by `make` with $PYTHON if set, else any Python 3.10+ (scripts/find_python.sh)
 #   2. a sandbox API on loopback (seed 42, small)
 #   3. meltano run tap-mixmax target-jsonl      -> output/demo/jsonl/<stream>.jsonl
 #   4. a PostgreSQL: the one in PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE if it answers,

@@ -11,10 +11,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-PYTHON="${PYTHON:-python3.11}"
+# The Python of `make` (scripts/find_python.sh): $PYTHON if set, else any 3.10 or later.
+PYTHON="$(scripts/find_python.sh "${PYTHON:-}")"
 MELTANO_SPEC="meltano[postgres]==4.4.1"
 # Airflow 3.1 on PyPI without the constraints file (its host is not reachable here);
-# 3.1.8 installs and runs on Python 3.10-3.12.
+# 3.1.8 supports Python 3.10-3.13 (its Requires-Python).
 AIRFLOW_SPEC="apache-airflow==3.1.8"
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false MELTANO_CLI_DISABLE_VERSION_CHECK=true
 

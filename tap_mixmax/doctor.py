@@ -2,7 +2,7 @@
 
 In about 30 requests per account (never more than MAX_REQUESTS_PER_ACCOUNT), it checks
 the token, which endpoints the account's plan serves, and each guess the tap makes where
-the API notes (mixmax-api.md sections 5 and 6) have no confirmed answer. Each check is a
+the API notes (docs/mixmax-api.md section 5, 6) have no confirmed answer. Each check is a
 small function listed in CHECKS and returns findings: OK (as the tap assumes), DIFFERENT
 (what was seen, what the tap assumes, what to change), UNAVAILABLE (this account cannot
 tell) or FAILED (the check could not run). The report names fields and counts rows but
@@ -625,7 +625,7 @@ def sent_day_of(row: Row) -> dt.date:
 
 
 def check_live_feed_search(visit: Visit) -> Iterator[Finding]:
-    """The search-string parameter (`q`) and its `sent:` window: mixmax-api.md 5.1."""
+    """The search-string parameter (`q`) and its `sent:` window: docs/mixmax-api.md section 5."""
     param_check, window_check = "live feed search parameter", "live feed sent: window"
     days = [day for day in map(sent_day_of, visit.rows(LIVEFEED.name)) if day != dt.date.min]
     if not days:
@@ -634,7 +634,7 @@ def check_live_feed_search(visit: Visit) -> Iterator[Finding]:
         yield unavailable(window_check, why)
         return
     assumed = streams.LIVEFEED_QUERY_PARAM
-    assumed_param = f"the search string goes in {assumed!r} (mixmax-api.md section 6)"
+    assumed_param = f"the search string goes in {assumed!r} (docs/mixmax-api.md section 6)"
     trial = first_trial = try_window(visit, assumed, days[0])
     for alternative in LIVEFEED_QUERY_ALTERNATIVES:
         if trial.read:
@@ -669,7 +669,7 @@ def window_finding(check: str, trial: WindowTrial) -> Finding:
     days = WINDOW_DAYS + streams.LIVEFEED_DAY_PADDING + 1
     assumed = (
         f"sent:{streams.LIVEFEED_DATE_FORMAT}-{streams.LIVEFEED_DATE_FORMAT} selects whole "
-        "days (mixmax-api.md 2.5)"
+        "days (docs/mixmax-api.md 2.5)"
     )
     change = "LIVEFEED_DATE_FORMAT or LIVEFEED_DAY_PADDING in tap_mixmax/streams.py"
     if not trial.included:
@@ -683,7 +683,7 @@ def window_finding(check: str, trial: WindowTrial) -> Finding:
 
 
 def check_events_message_param(visit: Visit) -> Iterator[Finding]:
-    """The message parameter of /livefeed/events (`messageId`): mixmax-api.md 5.1."""
+    """The message parameter of /livefeed/events (`messageId`): docs/mixmax-api.md section 5."""
     check = "events message parameter"
     probe = visit.probes[LIVEFEED_EVENTS.name]
     if probe.answer is None or probe.answer.status in (403, 404):
@@ -717,7 +717,7 @@ def check_events_message_param(visit: Visit) -> Iterator[Finding]:
         yield unavailable(check, "the live-feed message tried has no events: cannot tell")
         return
     symptom = "a made-up message still had events" if answer.status == 200 else answer.describe()
-    assumed_param = f"the message goes in {assumed!r} (mixmax-api.md section 6)"
+    assumed_param = f"the message goes in {assumed!r} (docs/mixmax-api.md section 6)"
     for alternative in EVENTS_MESSAGE_ALTERNATIVES:
         if picks_one_message(alternative)[0]:
             yield different(
@@ -737,7 +737,7 @@ def check_events_message_param(visit: Visit) -> Iterator[Finding]:
 
 
 def check_rules_expand(visit: Visit) -> Iterator[Finding]:
-    """`expand=actions` embeds each rule's actions (mixmax-api.md 2.9)."""
+    """`expand=actions` embeds each rule's actions (docs/mixmax-api.md 2.9)."""
     check, rows = "rules expand=actions", visit.rows(RULES.name)
     if not rows:
         served = visit.probes[RULES.name].rows is not None
@@ -755,7 +755,7 @@ def check_rules_expand(visit: Visit) -> Iterator[Finding]:
 
 
 def check_paging_flags(visit: Visit) -> Iterator[Finding]:
-    """hasNext on every list answer, and next whenever it is true (mixmax-api.md 1.4)."""
+    """hasNext on every list answer, and next whenever it is true (docs/mixmax-api.md 1.4)."""
     check, envelopes = "paging flags", visit.envelopes
     if not envelopes:
         yield unavailable(check, "no list answered")
@@ -785,7 +785,7 @@ def check_paging_flags(visit: Visit) -> Iterator[Finding]:
 
 
 def check_page_size_and_last_page(visit: Visit) -> Iterator[Finding]:
-    """The largest page honoured, and hasNext on the last page (mixmax-api.md 1.4).
+    """The largest page honoured, and hasNext on the last page (docs/mixmax-api.md 1.4).
 
     Follows `next` from the one-row first page of a few lists, asking for MAX_PAGE_SIZE:
     a full page shows the size is honoured, a short page with hasNext false is the last
@@ -856,7 +856,7 @@ def capped(endpoint: Endpoint, count: int) -> Finding:
     return different(
         "largest page size",
         f"Mixmax cut limit={MAX_PAGE_SIZE} to {count} rows on {endpoint.name}",
-        f"pages of up to {MAX_PAGE_SIZE} rows (MAX_PAGE_SIZE, mixmax-api.md 1.4)",
+        f"pages of up to {MAX_PAGE_SIZE} rows (MAX_PAGE_SIZE, docs/mixmax-api.md 1.4)",
         f"page_size: {count} in the config (or MAX_PAGE_SIZE in tap_mixmax/client.py); "
         f"lists page correctly anyway, but sequence recipients stop at a short page and "
         f"would miss every row past the first {count} of a sequence",
@@ -864,7 +864,7 @@ def capped(endpoint: Endpoint, count: int) -> Finding:
 
 
 def check_timestamp_formats(visit: Visit) -> Iterator[Finding]:
-    """Every date-time field seen is a form the tap reads (mixmax-api.md 1.7 and 5.4)."""
+    """Every date-time field seen is a form the tap reads (docs/mixmax-api.md 1.7, 5)."""
     check, lines, unreadable = "timestamp formats", [], set()
     for endpoint in ENDPOINT_LIST:
         rows = visit.samples.get(endpoint.name) or []
@@ -887,7 +887,7 @@ def check_timestamp_formats(visit: Visit) -> Iterator[Finding]:
         yield different(
             check,
             f"the tap cannot read {', '.join(sorted(unreadable))} as a time",
-            "date-time fields are epoch ms, epoch s or ISO-8601 (mixmax-api.md section 6)",
+            "date-time fields are epoch ms, epoch s or ISO-8601 (docs/mixmax-api.md section 6)",
             "to_datetime in tap_mixmax/records.py; until then the tap writes null there and "
             "keeps the value in _extra",
             details=lines,
@@ -898,7 +898,7 @@ def check_timestamp_formats(visit: Visit) -> Iterator[Finding]:
 
 
 def check_unknown_fields(visit: Visit) -> Iterator[Finding]:
-    """Fields the schemas do not declare (mixmax-api.md 5.1, 5.5 and section 6)."""
+    """Fields the schemas do not declare (docs/mixmax-api.md section 5, 6)."""
     check, lines, rows_seen = "unknown fields", [], 0
     for endpoint in ENDPOINT_LIST:
         rows = visit.samples.get(endpoint.name) or []
@@ -923,7 +923,7 @@ def check_unknown_fields(visit: Visit) -> Iterator[Finding]:
 
 
 def check_rate_limit_headers(visit: Visit) -> Iterator[Finding]:
-    """X-RateLimit-* on the answers and the Reset format (mixmax-api.md 5.3, section 6)."""
+    """X-RateLimit-* on the answers and the Reset format (docs/mixmax-api.md section 5, 6)."""
     check = "rate-limit headers"
     answers = [answer for answer in visit.client.answers if answer.status]
     marked = [a for a in answers if all(h in a.headers for h in RATE_HEADERS)]
@@ -931,7 +931,7 @@ def check_rate_limit_headers(visit: Visit) -> Iterator[Finding]:
         yield different(
             check,
             f"no X-RateLimit-* headers on {plural(len(answers), 'answer')}",
-            "Mixmax sends X-RateLimit-Limit, -Remaining and -Reset (mixmax-api.md 1.5)",
+            "Mixmax sends X-RateLimit-Limit, -Remaining and -Reset (docs/mixmax-api.md 1.5)",
             "none needed: the tap paces itself by max_requests_per_minute and obeys Retry-After",
         )
         return
@@ -951,7 +951,7 @@ def check_rate_limit_headers(visit: Visit) -> Iterator[Finding]:
         yield different(
             check,
             seen,
-            f"{MIXMAX_RATE_LIMIT_PER_MINUTE} requests per minute (mixmax-api.md 1.5)",
+            f"{MIXMAX_RATE_LIMIT_PER_MINUTE} requests per minute (docs/mixmax-api.md 1.5)",
             "max_requests_per_minute in the config (MIXMAX_RATE_LIMIT_PER_MINUTE in tap.py)",
             details=details,
         )

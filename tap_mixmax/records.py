@@ -1,7 +1,7 @@
 """Record shaping: one RFC 3339 form for every timestamp, and nothing silently dropped.
 
 Mixmax mixes epoch-ms numbers and ISO strings, sometimes within one field
-(mixmax-api.md 1.7). Every `format: date-time` property, at any depth, is converted
+(docs/mixmax-api.md 1.7). Every `format: date-time` property, at any depth, is converted
 to `YYYY-MM-DDTHH:MM:SS.mmmZ`: fixed width and UTC, so strings sort chronologically
 and bookmarks compare correctly. Top-level fields the schema does not know are kept
 in the `_extra` object column instead of being dropped.

@@ -12,7 +12,7 @@ from tap_mixmax.records import format_utc, to_datetime
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
 
-# mixmax-api.md section 6: the search string of /livefeed goes in `q`, and
+# docs/mixmax-api.md section 6: the search string of /livefeed goes in `q`, and
 # /livefeed/events takes the message in `messageId`.
 LIVEFEED_QUERY_PARAM = "q"
 LIVEFEED_EVENTS_MESSAGE_PARAM = "messageId"

@@ -30,7 +30,7 @@ REPLICATION_KEYS = {
 
 # Streams whose rows have no `_id`:
 NO_ID = {
-    # /appointmentlinks/me is `{userId, name}` (mixmax-api.md 2.10); keyed by `userId`.
+    # /appointmentlinks/me is `{userId, name}` (docs/mixmax-api.md 2.10); keyed by `userId`.
     "appointment_links",
     # /teams/:id/members rows carry `memberId`; keyed by (`teamId`, `memberId`).
     "team_members",

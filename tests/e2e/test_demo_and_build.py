@@ -1,10 +1,8 @@
-"""`make demo` (scripts/demo.sh) and the build check of .github/workflows/build.yml."""
+"""`make demo` (scripts/demo.sh). The build check is in test_install_paths.py."""
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 
 import pytest
 from e2e_helpers import REPO, meltano_env, run, selected_streams
@@ -34,14 +32,3 @@ def test_demo_runs_both_pipelines_and_prints_rows_per_stream(postgres, tmp_path)
     assert int(rows["total"][2]) > 0
     assert "sandbox stopped" in output
     assert elapsed < 120, f"the demo took {elapsed:.0f}s"
-
-
-def test_build_wheel_metadata_and_about(tmp_path):
-    env = {
-        **os.environ,
-        "PYTHON": getattr(sys, "_base_executable", sys.executable),
-        "DIST_DIR": str(tmp_path / "dist"),
-    }
-    env.pop("VIRTUAL_ENV", None)
-    output, _ = run([str(REPO / "scripts" / "check_build.sh")], env)
-    assert "check_build: ok" in output
