@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 
-.PHONY: venv lint typecheck unit e2e test demo bench docs docs-check clean meltano airflow-venv pg-start pg-stop
+.PHONY: venv lint typecheck unit e2e test demo bench docs docs-check clean meltano airflow-venv targets pg-start pg-stop
 
 venv: $(VENV)/.installed
 
@@ -55,7 +55,13 @@ airflow-venv: .tools/airflow/.installed
 .tools/airflow/.installed: scripts/tools.sh
 	PYTHON=$(PYTHON) scripts/tools.sh airflow
 
-e2e: venv meltano airflow-venv
+# The e2e target matrix: each Singer target in its own venv under .tools/targets.
+targets: .tools/targets/.installed
+
+.tools/targets/.installed: scripts/tools.sh $(wildcard orchestrate/target-postgres-tz/*.toml orchestrate/target-postgres-tz/*/*.py)
+	PYTHON=$(PYTHON) scripts/tools.sh targets
+
+e2e: venv meltano airflow-venv targets
 	$(BIN)/pytest -m e2e tests/e2e
 
 demo: venv meltano

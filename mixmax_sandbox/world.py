@@ -22,7 +22,8 @@ Fields served per resource (types: ms = epoch-ms number, ISO = "...T..:..:..mmmZ
     analytics{events{opens,clicks,downloads}}, stages[{stageId, ordinal, type, state,
     messageId, from{email,name}, scheduledAt/sentAt/processedAt ms,
     scheduleBetween{start,end,timezone}, opens, clicks, downloads, replied, senderReplied,
-    bounced, accepted, declined, tentative, hasOpens, hasLinks, hasFiles, failedError}],
+    bounced, accepted, declined, tentative, hasOpens, hasLinks, hasFiles (flags; counts on
+    about half the rows), failedError}],
     variables{} (only with includeVariables=true)
 - **messages**:
     _id (Meteor), userId, created ms, updatedAt ms, sent ms (sent only), scheduled ms
@@ -30,12 +31,15 @@ Fields served per resource (types: ms = epoch-ms number, ISO = "...T..:..:..mmmZ
     trackingEnabled, linkTrackingEnabled, fileTrackingEnabled, notificationsEnabled,
     teamIds[], sequence{id,stageId,recipientId} (or null), attachments[{name,type,size}],
     followUp (null or {unparsedDate,trigger,description}), snippetIds[], sendingError +
-    errorResponse (failed only), crmsConnected[], showContentTeamFeed, syncToOrg
+    errorResponse (failed only: SMTP text or a {code,enhancedCode,message} object),
+    crmsConnected[], showContentTeamFeed, syncToOrg
 - **snippets**:
     _id, userId, createdAt ms, savedAt ms, savedBy, deletedAt ms/null, archivedAt ms/null,
-    title, source, name, shared[{userEmail,confirmed}], customShortcut, isInline
+    title, source, name, shared[{userEmail,confirmed}] (1 in 5: a {users[],teams[]} object),
+    customShortcut, isInline
 - **snippet_tags**:
-    _id, userId, createdAt ms, savedAt ms, name, shared[{userEmail,confirmed}], isInline
+    _id, userId, createdAt ms, savedAt ms, name, shared[{userEmail,confirmed}] (odd rows: a
+    {users[],teams[]} object), isInline
 - **polls**:
     _id, userId, created ms, livePoll, question, title, options[{text,
     respondents[{email,name,respondedAt ISO}]}]
@@ -69,12 +73,14 @@ Fields served per resource (types: ms = epoch-ms number, ISO = "...T..:..:..mmmZ
 - **meeting_types**:
     _id, userId, createdAt ISO, updatedAt ISO, name, durationMin,
     daysFromNow{start,end,unit}, day0..day6{enabled,timeslots[{startTime,endTime}]},
-    defaults{title,location,description}, link, buffer, calendarIds[], roundRobinQueue[],
-    ruleIds[], integrations{zoom,hangoutsMeet}
+    defaults{title,location,description}, link, buffer, calendarIds[], roundRobinQueue[]
+    (odd rows: an id and a number), ruleIds[], integrations{zoom,hangoutsMeet} (each
+    {enabled} or a bare boolean)
 - **meeting_invites**:
     _id, userId, creationDate ms (a double), title, location, description, timezone,
     calendarName, locale, guestsCanModify, timeslots[{start ISO, end ISO,
-    events[{id,customFields,guest{name,email}}]}], allowDoubleBookings, additionalGuests[],
+    events[{id,customFields[{label,value} and bare text],guest{name,email}}]}],
+    allowDoubleBookings, additionalGuests[] ({email,name} objects and bare emails),
     meetingTypeId, createdById, customFields[{label,required}], integrations{}
 - **insights_reports**:
     _id, userId, title, type, query, createdAt ISO, updatedAt ISO
@@ -83,6 +89,7 @@ Fields served per resource (types: ms = epoch-ms number, ISO = "...T..:..:..mmmZ
     questions[{type,content,answers[{recipientEmail,recipientName,answer}]}]
 - **yesno**:
     _id, userId, created ms, text, answers[{text,respondents[{email,name,respondedAt ISO}]}]
+    (odd rows: each answer's first respondent as a bare email)
 - **file_requests**:
     _id, userId, timestamp ms, uploads[{timestamp ms,email,name,ipAddress,downloadUrl}]
 - **user_preferences**:
@@ -120,6 +127,11 @@ RECENT_DAYS = 5
 RECENT_ROWS = 3
 BASE_EVENTS_DAYS = 20  # a message's own events happen within 20 days of sending
 ISO_CREATED_AT_NUMBER_EVERY = 10  # 1 in 10 sequences has createdAt as epoch ms (AB `%ms`)
+# Fields Mixmax sends in more than one shape (the tap coerces them to one type): the
+# other shape is chosen by row index or per-row seed, never by a draw from the build's
+# random stream, so every id and count stays what it was.
+SHARED_OBJECT_EVERY = 5  # 1 in 5 snippets has `shared` as the {users, teams} object
+ERROR_RESPONSE_OBJECT_RATE = 0.5  # failed messages: errorResponse an object, not text
 
 # Paginated (sort) field of each list resource (docs/mixmax-api.md 1.4 and the contract).
 SORT_FIELDS: dict[str, str] = {
@@ -488,6 +500,7 @@ def render_recipient(
     )
     stages = []
     opens_total = clicks_total = downloads_total = 0
+    has_as_counts = rec.seed % 2 == 1  # hasOpens/hasLinks/hasFiles: counts, not flags
     for ordinal, stage_id in enumerate(seq["stages"]):
         scheduled = rec.created + ordinal * 2 * DAY_MS
         # Rendering never looks at the clock: a stage counts as sent by the time of
@@ -523,9 +536,9 @@ def render_recipient(
                 "accepted": 0,
                 "declined": 0,
                 "tentative": 0,
-                "hasOpens": opens > 0,
-                "hasLinks": clicks > 0,
-                "hasFiles": False,
+                "hasOpens": opens if has_as_counts else opens > 0,
+                "hasLinks": clicks if has_as_counts else clicks > 0,
+                "hasFiles": 0 if has_as_counts else False,
                 "failedError": "Recipient address rejected" if failed else None,
             }
         )
@@ -588,25 +601,42 @@ def snippet_row(
         "title": rng.choice(SUBJECTS).format(co="{{company}}"),
         "source": "<div>Hi {{firstName}},</div><div>...</div>",
         "name": f"Template {index + 1}",
-        "shared": [{"userEmail": share_with["email"], "confirmed": True}]
-        if rng.random() < 0.3
-        else [],
+        "shared": _snippet_shares(rng.random() < 0.3, index, share_with),
         "customShortcut": f"t{index + 1}" if rng.random() < 0.3 else None,
         "isInline": rng.random() < 0.3,
     }
 
 
+def _snippet_shares(shared: bool, index: int, share_with: dict[str, Any]) -> Any:
+    """`shared` of a snippet: the documented list, or for some rows the object form."""
+    if index % SHARED_OBJECT_EVERY == SHARED_OBJECT_EVERY - 1:
+        users = (
+            [
+                {
+                    "userId": share_with["_id"],
+                    "email": share_with["email"],
+                    "role": "read-only",
+                    "accepted": True,
+                }
+            ]
+            if shared
+            else []
+        )
+        return {"users": users, "teams": []}
+    return [{"userEmail": share_with["email"], "confirmed": True}] if shared else []
+
+
 def snippet_tag_row(
     rng: random.Random, created: int, index: int, owner: dict[str, Any]
 ) -> dict[str, Any]:
-    """A snippet tag (template folder) of `owner`, not shared."""
+    """A snippet tag (template folder) of `owner`, not shared (odd rows say so as an object)."""
     return {
         "_id": object_id(rng, created),
         "userId": owner["_id"],
         "createdAt": created,
         "savedAt": created + rng.randrange(DAY_MS * 10),
         "name": f"Folder {index + 1}",
-        "shared": [],
+        "shared": {"users": [], "teams": []} if index % 2 else [],
         "isInline": False,
     }
 
@@ -853,8 +883,11 @@ class World:
             row["scheduled"] = msg.scheduled
         if msg.state == "failed":
             row["sendingError"] = "Message rejected by the mail server"
+            reply = "The email account that you tried to reach does not exist"
             row["errorResponse"] = (
-                "550 5.1.1 The email account that you tried to reach does not exist"
+                {"code": 550, "enhancedCode": "5.1.1", "message": reply}
+                if rng.random() < ERROR_RESPONSE_OBJECT_RATE
+                else f"550 5.1.1 {reply}"
             )
         return row
 
@@ -1127,21 +1160,22 @@ class World:
         yesno = self._collection("yesno")
         for index in range(self.size["yesno"]):
             created = self._past(rng)
+            row_id = object_id(rng, created)  # drawn before the answers, as ever
+            answers: list[dict[str, Any]] = []
+            for text in ("Yes", "No"):
+                respondents: list[Any] = [
+                    self._respondent(rng, created) for _ in range(rng.randint(0, 2))
+                ]
+                if index % 2 and respondents:  # Mixmax also lists a bare email address
+                    respondents[0] = respondents[0]["email"]
+                answers.append({"text": text, "respondents": respondents})
             yesno.add(
                 {
-                    "_id": object_id(rng, created),
+                    "_id": row_id,
                     "userId": self.me["_id"],
                     "created": created,
                     "text": f"Interested in a follow-up? ({index + 1})",
-                    "answers": [
-                        {
-                            "text": text,
-                            "respondents": [
-                                self._respondent(rng, created) for _ in range(rng.randint(0, 2))
-                            ],
-                        }
-                        for text in ("Yes", "No")
-                    ],
+                    "answers": answers,
                 }
             )
 
@@ -1295,9 +1329,14 @@ class World:
                 "link": f"https://cal.mixmax.com/sandbox/{index + 1}",
                 "buffer": 10,
                 "calendarIds": [self.me["email"]],
-                "roundRobinQueue": [],
+                # Odd rows: a queue mixing ids and numbers, and bare booleans for one
+                # integration (zoom on odd rows, hangoutsMeet on even ones).
+                "roundRobinQueue": [me, 1000 + index] if index % 2 else [],
                 "ruleIds": [],
-                "integrations": {"zoom": {"enabled": True}, "hangoutsMeet": {"enabled": False}},
+                "integrations": {
+                    "zoom": True if index % 2 else {"enabled": True},
+                    "hangoutsMeet": {"enabled": False} if index % 2 else False,
+                },
             }
             type_ids.append(row["_id"])
             meeting_types.add(row)
@@ -1306,6 +1345,8 @@ class World:
             created = self._past(rng)
             start = created + rng.randrange(1, 7) * DAY_MS
             guest = rng.choice(self.contacts)
+            other = self.contacts[index % len(self.contacts)]
+            company = other["email"].split("@")[1].split(".")[0].title()
             invites.add(
                 {
                     "_id": object_id(rng, created),
@@ -1323,14 +1364,24 @@ class World:
                             "start": iso(start),
                             "end": iso(start + 1_800_000),
                             "events": [
-                                {"id": f"evt{index}", "customFields": [], "guest": dict(guest)}
+                                {
+                                    "id": f"evt{index}",
+                                    # An answer as an object, and one as bare text.
+                                    "customFields": [{"label": "Company", "value": company}, "Q3"],
+                                    "guest": dict(guest),
+                                }
                             ]
                             if rng.random() < 0.5
                             else [],
                         }
                     ],
                     "allowDoubleBookings": False,
-                    "additionalGuests": [],
+                    # An object, a bare email address, or both.
+                    "additionalGuests": [
+                        [],
+                        [other["email"]],
+                        [{"email": other["email"], "name": other["name"]}, guest["email"]],
+                    ][index % 3],
                     "meetingTypeId": rng.choice(type_ids) if type_ids else None,
                     "createdById": me,
                     "customFields": [{"label": "Company", "required": False}],

@@ -1,4 +1,4 @@
-"""Regenerate the README's settings and streams tables from the code.
+"""Regenerate the README's settings, streams and coercions tables from the code.
 
 `python scripts/gen_readme.py` rewrites README.md in place; `--check` fails if it is stale.
 """
@@ -10,7 +10,8 @@ import inspect
 import sys
 from pathlib import Path
 
-from tap_mixmax.client import ChildStream, MixmaxStream
+from tap_mixmax.client import ChildStream, MixmaxStream, load_schema
+from tap_mixmax.records import ARRAY_ITEMS, COERCE_KEYWORD, declared_type, schema_nodes
 from tap_mixmax.streams import STREAM_TYPES
 from tap_mixmax.tap import SETTINGS
 
@@ -18,6 +19,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 MARKERS = {
     "settings": ("<!-- settings:start -->", "<!-- settings:end -->"),
     "streams": ("<!-- streams:start -->", "<!-- streams:end -->"),
+    "coercions": ("<!-- coercions:start -->", "<!-- coercions:end -->"),
 }
 
 
@@ -63,8 +65,27 @@ def streams_table() -> str:
     return "\n".join(rows)
 
 
+def coercions_table() -> str:
+    """Every field with an `x-coerce`, from the schemas: what arrives and what is emitted."""
+    rows = ["| Field | Type | What Mixmax sends, and what the tap emits |", "|---|---|---|"]
+    for stream in STREAM_TYPES:
+        for path, node in schema_nodes(load_schema(stream.name)):
+            if COERCE_KEYWORD in node:
+                where = ".".join(path).replace(f".{ARRAY_ITEMS}", ARRAY_ITEMS)
+                rows.append(
+                    f"| `{stream.name}.{where}` | {declared_type(node)} "
+                    f"| {node.get('description') or ''} |"
+                )
+    return "\n".join(rows)
+
+
 def render(text: str) -> str:
-    for name, table in (("settings", settings_table()), ("streams", streams_table())):
+    tables = (
+        ("settings", settings_table()),
+        ("streams", streams_table()),
+        ("coercions", coercions_table()),
+    )
+    for name, table in tables:
         start, end = MARKERS[name]
         head, _, rest = text.partition(start)
         _, _, tail = rest.partition(end)

@@ -5,6 +5,8 @@
 #                              # (tap-mixmax from this checkout, target-postgres, target-jsonl
 #                              # into .meltano/)
 #   scripts/tools.sh airflow   # Apache Airflow 3 in .tools/airflow
+#   scripts/tools.sh targets   # the e2e target matrix: each Singer target in its own venv,
+#                              # .tools/targets/<name> (tests/e2e/test_target_matrix.py)
 #
 # A venv that already has its tool is reused; the Makefile reruns this only when the
 # files it depends on change, so a cached run costs nothing.
@@ -17,6 +19,16 @@ MELTANO_SPEC="meltano[postgres]==4.4.1"
 # Airflow 3.1 on PyPI without the constraints file (its host is not reachable here);
 # 3.1.8 supports Python 3.10-3.13 (its Requires-Python).
 AIRFLOW_SPEC="apache-airflow==3.1.8"
+# The target matrix: venv name under .tools/targets, pip spec (and the distribution's name
+# when the spec is a path). Keep the versions in step with meltano.yml's loaders.
+TARGETS=(
+    "postgres-tz ./orchestrate/target-postgres-tz target-postgres-tz"
+    "meltanolabs-postgres meltanolabs-target-postgres==0.8.1"
+    "pipelinewise-postgres pipelinewise-target-postgres==2.1.2"
+    "duckdb target-duckdb==0.8.0"
+    "jsonl target-jsonl==0.1.4"
+    "csv meltanolabs-target-csv==0.5.0"
+)
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false MELTANO_CLI_DISABLE_VERSION_CHECK=true
 
 # Run a noisy install step; show its output only if it fails.
@@ -32,9 +44,9 @@ quiet() {
     rm -f "$log"
 }
 
-make_venv() {  # dir, pip spec
-    local dir="$1" spec="$2"
-    if [[ -x "$dir/bin/python" ]] && "$dir/bin/python" -m pip show -q "${spec%%[=[<>]*}" >/dev/null 2>&1 &&
+make_venv() {  # dir, pip spec[, distribution name when the spec is a path]
+    local dir="$1" spec="$2" dist="${3:-${2%%[=[<>]*}}"
+    if [[ -x "$dir/bin/python" ]] && "$dir/bin/python" -m pip show -q "$dist" >/dev/null 2>&1 &&
         [[ -f "$dir/.spec" && "$(cat "$dir/.spec")" == "$spec" ]]; then
         return 0
     fi
@@ -61,8 +73,25 @@ case "${1:-}" in
         touch .tools/airflow/.installed
         echo "tools.sh: airflow ready in $((SECONDS - start))s" >&2
         ;;
+    targets)
+        start=$SECONDS
+        pids=()
+        for target in "${TARGETS[@]}"; do
+            read -r name spec dist <<<"$target"
+            # A local package edited since its install is installed again.
+            if [[ -d "$spec" && -f ".tools/targets/$name/.spec" ]] &&
+                [[ -n "$(find "$spec" -type f -newer ".tools/targets/$name/.spec" -print -quit)" ]]; then
+                rm ".tools/targets/$name/.spec"
+            fi
+            make_venv ".tools/targets/$name" "$spec" "$dist" &
+            pids+=($!)
+        done
+        for pid in "${pids[@]}"; do wait "$pid"; done
+        touch .tools/targets/.installed
+        echo "tools.sh: ${#TARGETS[@]} targets ready in $((SECONDS - start))s" >&2
+        ;;
     *)
-        echo "usage: $0 meltano|airflow" >&2
+        echo "usage: $0 meltano|airflow|targets" >&2
         exit 2
         ;;
 esac

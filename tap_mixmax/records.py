@@ -1,19 +1,23 @@
-"""Record shaping: one RFC 3339 form for every timestamp, and nothing silently dropped.
+"""Record shaping: one type per property, one RFC 3339 form per timestamp, nothing dropped.
 
 Mixmax mixes epoch-ms numbers and ISO strings, sometimes within one field
 (docs/mixmax-api.md 1.7). Every `format: date-time` property, at any depth, is converted
 to `YYYY-MM-DDTHH:MM:SS.mmmZ`: fixed width and UTC, so strings sort chronologically
-and bookmarks compare correctly. Top-level fields the schema does not know are kept
-in the `_extra` object column instead of being dropped.
+and bookmarks compare correctly. A few fields arrive in several shapes; each declares
+one JSON type (a union breaks targets that make one column per property) and names in
+`x-coerce` how the other shapes become it (COERCIONS). Top-level fields the schema does
+not know are kept in the `_extra` object column instead of being dropped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import math
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 EXTRA_FIELD = "_extra"
@@ -127,60 +131,224 @@ def raw_value(value: Any) -> Any:
     return value
 
 
-def _has_type(schema: Mapping[str, Any], name: str) -> bool:
+# The schema keyword naming how a property's other shapes become its one declared type.
+# Its value is a key of COERCIONS, or `object:<key>` (see coercion()).
+COERCE_KEYWORD = "x-coerce"
+OBJECT_COERCION = "object"
+
+
+class CoercionError(ValueError):
+    """A value that cannot take its property's type without losing information."""
+
+
+def to_json_text(value: Any) -> str:
+    """Text stays text; any other JSON value becomes its compact JSON text."""
+    if type(value) is str:
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def to_integer(value: Any) -> int:
+    """A flag-or-counter: true/false become 1/0; whole numbers (or their text) stay."""
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is bool:
+        return int(value)
+    if kind is float and value.is_integer():
+        return int(value)
+    if kind is str and value.lstrip("-").isdigit() and str(int(value)) == value:
+        return int(value)
+    raise CoercionError(f"not an integer: {value!r}")
+
+
+def to_array(value: Any) -> list[Any]:
+    """A list stays; a single object becomes a one-item list."""
+    kind = type(value)
+    if kind is list:
+        return value
+    if kind is dict:
+        return [value]
+    raise CoercionError(f"not an array: {value!r}")
+
+
+def into_object(key: str, value: Any) -> dict[str, Any]:
+    """An object stays; a string, number or boolean becomes `{key: value}`."""
+    if type(value) is dict:
+        return value
+    if isinstance(value, (str, int, float)):
+        return {key: value}
+    raise CoercionError(f"not an object: {value!r}")
+
+
+Coercion = Callable[[Any], Any]
+# Name -> (the one JSON type it produces, the function). Each schema property using one
+# says in its `description` what Mixmax sends there (the README's coercions table).
+COERCIONS: dict[str, tuple[str, Coercion]] = {
+    "json-text": ("string", to_json_text),
+    "integer": ("integer", to_integer),
+    "array": ("array", to_array),
+}
+
+
+def coercion(spec: str) -> tuple[str, Coercion]:
+    """(JSON type, function) of an `x-coerce` value; ValueError if it names none."""
+    name, _, key = spec.partition(":")
+    if name == OBJECT_COERCION and key:
+        return "object", functools.partial(into_object, key)
+    if spec in COERCIONS:
+        return COERCIONS[spec]
+    raise ValueError(f"unknown {COERCE_KEYWORD} {spec!r}")
+
+
+def declared_type(schema: Mapping[str, Any]) -> str | None:
+    """The one non-null JSON type of a schema node, or None when it has none or several."""
     declared = schema.get("type")
-    return declared == name or (isinstance(declared, list) and name in declared)
+    kinds = [declared] if isinstance(declared, str) else list(declared or [])
+    real = [kind for kind in kinds if kind != "null"]
+    return real[0] if len(real) == 1 else None
+
+
+def schema_nodes(schema: Mapping[str, Any], prefix: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """(path, schema) of every property and array-item schema below `schema`."""
+    for name, prop in schema.get("properties", {}).items():
+        path = (*prefix, name)
+        yield path, prop
+        yield from schema_nodes(prop, path)
+    items = schema.get("items")
+    if isinstance(items, Mapping):
+        path = (*prefix, ARRAY_ITEMS)
+        yield path, items
+        yield from schema_nodes(items, path)
 
 
 def datetime_paths(schema: Mapping[str, Any], prefix: Path = ()) -> list[Path]:
     """Every path to a `format: date-time` property; `[]` steps into array items."""
-    paths: list[Path] = []
-    for name, prop in schema.get("properties", {}).items():
-        path = (*prefix, name)
-        if prop.get("format") == "date-time":
-            paths.append(path)
-        if _has_type(prop, "object"):
-            paths.extend(datetime_paths(prop, path))
-        items = prop.get("items")
-        if _has_type(prop, "array") and isinstance(items, Mapping):
-            if items.get("format") == "date-time":
-                paths.append((*path, ARRAY_ITEMS))
-            paths.extend(datetime_paths(items, (*path, ARRAY_ITEMS)))
-    return paths
+    return [
+        path for path, node in schema_nodes(schema, prefix) if node.get("format") == "date-time"
+    ]
 
 
-def _containers(node: Any, path: Path) -> Iterator[tuple[Any, str | int]]:
-    """Yield (container, key) for every value found at `path` below `node`."""
+def coercion_paths(schema: Mapping[str, Any]) -> list[tuple[Path, Coercion]]:
+    """(path, function) of every `x-coerce` property, checked against its declared type."""
+    found = []
+    for path, node in schema_nodes(schema):
+        spec = node.get(COERCE_KEYWORD)
+        if spec is None:
+            continue
+        produces, function = coercion(spec)
+        if declared_type(node) != produces:
+            raise ValueError(
+                f"{'.'.join(path)}: {COERCE_KEYWORD} {spec} makes {produces}, "
+                f"but the schema says {node.get('type')}"
+            )
+        found.append((path, function))
+    return found
+
+
+# One conversion at the end of a path: (last step, function, the error that means the
+# value cannot be kept). The last step is a property name, or `[]` for every list item.
+Step = tuple[str, Callable[[Any], Any], type[ValueError]]
+
+
+def _grouped(
+    paths: list[tuple[Path, Callable[[Any], Any]]], error: type[ValueError]
+) -> list[tuple[Path, list[Step]]]:
+    """Conversions grouped by the path of their container, outermost first.
+
+    Siblings share one walk: a recipient's three stage flags cost one pass over `stages`.
+    """
+    groups: dict[Path, list[Step]] = {}
+    for path, function in paths:
+        groups.setdefault(path[:-1], []).append((path[-1], function, error))
+    return sorted(groups.items(), key=lambda group: len(group[0]))
+
+
+def _containers(node: Any, path: Path, trail: list[str | int]) -> Iterator[Any]:
+    """Every dict or list found at `path` below `node`; `trail` holds where, while out."""
+    if not path:
+        yield node
+        return
     head, rest = path[0], path[1:]
     if head == ARRAY_ITEMS:
-        if isinstance(node, list):
+        if type(node) is list:
             for index, item in enumerate(node):
-                if rest:
-                    yield from _containers(item, rest)
-                else:
-                    yield node, index
+                trail.append(index)
+                yield from _containers(item, rest, trail)
+                trail.pop()
         return
-    if not isinstance(node, dict) or head not in node:
-        return
-    if rest:
-        yield from _containers(node[head], rest)
-    else:
-        yield node, head
+    if type(node) is dict:
+        child = node.get(head)
+        if child is not None:
+            trail.append(head)
+            yield from _containers(child, rest, trail)
+            trail.pop()
+
+
+def location(trail: list[str | int]) -> str:
+    """`stages[2].sentAt`: the key under which `_extra` keeps a value the shaper replaced."""
+    text = ""
+    for step in trail:
+        text += f"[{step}]" if isinstance(step, int) else f".{step}" if text else step
+    return text
+
+
+def _convert(
+    container: Any, steps: list[Step], trail: list[str | int], invalid: dict[str, Any]
+) -> None:
+    """Apply each step to its value in `container`; a value it refuses goes to `invalid`."""
+    for key, function, error in steps:
+        if key == ARRAY_ITEMS:
+            if type(container) is not list:
+                continue
+            for index, value in enumerate(container):
+                if value is not None:
+                    try:
+                        container[index] = function(value)
+                    except error:
+                        invalid[location([*trail, index])] = raw_value(value)
+                        container[index] = None
+        elif type(container) is dict:
+            value = container.get(key)
+            if value is not None:
+                try:
+                    container[key] = function(value)
+                except error:
+                    invalid[location([*trail, key])] = raw_value(value)
+                    container[key] = None
 
 
 class RecordShaper:
-    """Applies a stream schema's conventions to raw API rows, in place."""
+    """Applies a stream schema's conventions to raw API rows, in place.
+
+    Each property keeps one JSON type: values of another shape are coerced as its
+    `x-coerce` says; timestamps are normalised. A value that would lose information
+    becomes null and its raw value goes to `_extra`, under its location.
+    """
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
-        paths = datetime_paths(schema)
-        self._top_level = [path[0] for path in paths if len(path) == 1]
-        self._nested = [path for path in paths if len(path) > 1]
+        coercions = coercion_paths(schema)
+        timestamps = [(path, normalize_timestamp) for path in datetime_paths(schema)]
+        self._top_coercions = [(path[0], fn) for path, fn in coercions if len(path) == 1]
+        self._top_level = [path[0] for path, _ in timestamps if len(path) == 1]
+        # Coercions first: a wrapped item's own timestamps are then normalised too.
+        self._nested = _grouped(
+            [(path, fn) for path, fn in coercions if len(path) > 1], CoercionError
+        ) + _grouped([(path, fn) for path, fn in timestamps if len(path) > 1], TimestampError)
         self.known = frozenset(schema.get("properties", {}))
         self.unknown_seen: set[str] = set()
 
     def shape(self, record: dict[str, Any]) -> dict[str, Any]:
-        """Normalise timestamps and move unknown top-level fields into `_extra`."""
+        """Coerce, normalise timestamps and move unknown top-level fields into `_extra`."""
         invalid: dict[str, Any] = {}
+        for name, coerce in self._top_coercions:
+            value = record.get(name)
+            if value is not None:
+                try:
+                    record[name] = coerce(value)
+                except CoercionError:
+                    invalid[name] = raw_value(value)
+                    record[name] = None
         for name in self._top_level:
             value = record.get(name)
             if value is not None:
@@ -189,15 +357,10 @@ class RecordShaper:
                 except TimestampError:
                     invalid[name] = raw_value(value)
                     record[name] = None
-        for path in self._nested:
-            for container, key in _containers(record, path):
-                value = container[key]
-                if value is not None:
-                    try:
-                        container[key] = normalize_timestamp(value)
-                    except TimestampError:
-                        invalid[".".join(path)] = raw_value(value)
-                        container[key] = None
+        trail: list[str | int] = []
+        for parent, steps in self._nested:
+            for container in _containers(record, parent, trail):
+                _convert(container, steps, trail, invalid)
         unknown = record.keys() - self.known
         extra = {name: record.pop(name) for name in unknown}
         extra.update(invalid)

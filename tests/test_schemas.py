@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tap_mixmax.records import EXTRA_FIELD
+from tap_mixmax.records import COERCE_KEYWORD, EXTRA_FIELD, schema_nodes
 from tap_mixmax.streams import STREAM_TYPES
 
 SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "tap_mixmax" / "schemas"
@@ -150,3 +150,14 @@ def test_schema_stays_open(path: Path) -> None:
         assert node.get("additionalProperties", True) is not False, path.stem
         # (a list: a property may be *named* `required`, as in meeting_invites.customFields)
         assert node is schema or not isinstance(node.get("required"), list), path.stem
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.stem)
+def test_every_coercion_says_what_mixmax_sends(path: Path) -> None:
+    """The README's coercions table is these descriptions: none may be missing."""
+    schema = _load(path)
+    for where, node in schema_nodes(schema):
+        if COERCE_KEYWORD in node:
+            description = node.get("description", "")
+            # What Mixmax sends, and how it arrives.
+            assert "Mixmax" in description and "arrive" in description, f"{path.stem}: {where}"

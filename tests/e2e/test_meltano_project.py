@@ -45,8 +45,15 @@ def test_tap_plugin_needs_no_hub():
     assert tap["pip_url"] == "-e ."
     assert tap["executable"] == "tap-mixmax"
     assert set(tap["capabilities"]) >= {"catalog", "discover", "state", "about", "stream-maps"}
-    for kind, name in [("loaders", "target-postgres"), ("loaders", "target-jsonl")]:
-        loader = plugin(kind, name)
+    loaders = {loader["name"]: loader for loader in project()["plugins"]["loaders"]}
+    assert set(loaders) >= {
+        "target-postgres",
+        "target-postgres-pipelinewise",
+        "target-duckdb",
+        "target-jsonl",
+        "target-csv",
+    }
+    for name, loader in loaders.items():
         assert loader["pip_url"] and loader["namespace"] and loader["settings"], name
 
 
