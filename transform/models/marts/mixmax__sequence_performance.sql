@@ -60,7 +60,7 @@ per_stage as (
     recipient_stages.sequence_id,
     recipient_stages.stage_ordinal,
     count(*) as recipients,
-    sum(case when recipient_stages.sent_at is not null then 1 else 0 end) as sent,
+    sum(case when recipient_stages.sent_at is not null or recipient_stages.bounced > 0 then 1 else 0 end) as sent,
     sum(case when recipient_stages.opens > 0 then 1 else 0 end) as opened,
     sum(case when recipient_stages.clicks > 0 then 1 else 0 end) as clicked,
     sum(case when recipient_stages.replied > 0 then 1 else 0 end) as replied,
