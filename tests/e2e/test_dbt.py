@@ -15,107 +15,34 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from dbt_helpers import (
+    DBT_PYTHON,
+    assert_marts_agree,
+    built_cleanly,
+    dbt_paths,
+    duckdb_marts,
+    duckdb_select,
+    pg_marts,
+)
 from e2e_helpers import (
     REPO,
-    TOOLS,
     meltano,
     meltano_env,
     pg_connect,
-    selected_streams,
     start_sandbox,
     stop_sandbox,
-    stream_schemas,
     unique_name,
 )
-from marts_expected import MARTS, Mart, canonical_rows, differences, expected_marts
+from marts_expected import Mart, expected_marts
 
 pytestmark = pytest.mark.e2e
 
-DBT_PYTHON = TOOLS / "dbt" / "bin" / "python"
 DUCKDB_SCHEMA = "mixmax_sandbox"
 # Incremental marts, and what their filter compiles to on an incremental build.
 INCREMENTAL_FILTERS = {
     "mixmax__message_engagement": "max(last_activity_at)",
     "mixmax__daily_user_activity": "max(activity_date)",
 }
-
-# Reads marts from a DuckDB file with the dbt venv's duckdb (the test venv has none),
-# as JSON with the canonical forms of marts_expected.canonical.
-DUCKDB_READER = r"""
-import datetime as dt, json, sys, duckdb
-def canonical(value):
-    if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="milliseconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-conn = duckdb.connect(sys.argv[1], read_only=True)
-out = {}
-for table in sys.argv[3:]:
-    cursor = conn.execute(f'select * from "{sys.argv[2]}"."{table}"')
-    names = [d[0] for d in cursor.description]
-    out[table] = [{n: canonical(v) for n, v in zip(names, row)} for row in cursor.fetchall()]
-print(json.dumps(out))
-"""
-
-
-def dbt_paths(workdir: Path) -> dict[str, str]:
-    """dbt's target/ and logs/ in the test's directory, not in transform/."""
-    return {
-        "DBT_TARGET_PATH": str(workdir / "dbt-target"),
-        "DBT_LOG_PATH": str(workdir / "dbt-logs"),
-    }
-
-
-def duckdb_select() -> dict[str, str]:
-    """target-duckdb cannot load a column whose schema allows a string or an object (the
-    value must parse as JSON): leave such columns out until the schemas give each one
-    type (issue 14). Nothing is left out once they do."""
-    mixed = []
-    for stream, spec in stream_schemas().items():
-        for name, prop in spec["schema"]["properties"].items():
-            types = prop.get("type") if isinstance(prop.get("type"), list) else [prop.get("type")]
-            if "object" in types and len([x for x in types if x not in (None, "null")]) > 1:
-                mixed.append(f"!{stream}.{name}")
-    if not mixed:
-        return {}
-    return {"TAP_MIXMAX__SELECT": json.dumps([f"{s}.*" for s in selected_streams()] + mixed)}
-
-
-def built_cleanly(output: str) -> None:
-    """`dbt build` passed every test, warnings included (the sandbox's data is consistent)."""
-    summary = [line for line in output.splitlines() if "Done. PASS=" in line]
-    assert summary, f"no dbt summary in:\n{output[-3000:]}"
-    assert "WARN=0 ERROR=0" in summary[-1], summary[-1]
-
-
-def pg_marts(postgres: dict[str, str], schema: str) -> dict[str, Mart]:
-    import psycopg.rows
-
-    with pg_connect(postgres) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-        marts = {}
-        for mart, (key, _) in MARTS.items():
-            cur.execute(f'SELECT * FROM "{schema}"."{mart}"')
-            marts[mart] = canonical_rows(cur.fetchall(), key)
-        return marts
-
-
-def duckdb_marts(path: Path, schema: str) -> dict[str, Mart]:
-    assert DBT_PYTHON.exists(), f"{DBT_PYTHON} missing: run `make dbt-venv`"
-    done = subprocess.run(
-        [str(DBT_PYTHON), "-c", DUCKDB_READER, str(path), schema, *MARTS],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    rows = json.loads(done.stdout)
-    return {mart: canonical_rows(rows[mart], key) for mart, (key, _) in MARTS.items()}
-
-
-def assert_marts_agree(where: str, got: dict[str, Mart], want: dict[str, Mart]) -> None:
-    problems = [line for mart in MARTS for line in differences(mart, got[mart], want[mart])]
-    assert not problems, f"{where}:\n" + "\n".join(problems)
 
 
 def assert_not_trivial(want: dict[str, Mart]) -> None:
@@ -291,3 +218,53 @@ def duckdb_query(path: Path, sql: str) -> list[list[t.Any]]:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)
+
+
+# What Airflow makes of both DAGs' transform task (parsed by real Airflow, no database).
+DAG_PROBE = r"""
+import json, subprocess
+import jinja2
+from airflow.models.dagbag import DagBag
+
+bag = DagBag(include_examples=False)
+assert not bag.import_errors, bag.import_errors
+out = {}
+for dag_id, dag in bag.dags.items():
+    task = dag.get_task("transform")
+    commands = {
+        str(on): jinja2.Template(task.bash_command).render(params={"transform": on})
+        for on in (False, True)
+    }
+    off = subprocess.run(["bash", "-c", commands["False"]], capture_output=True, text=True)
+    out[dag_id] = {
+        "default": dag.params["transform"],
+        "upstream": sorted(task.upstream_task_ids),
+        "syncs": sorted(t.task_id for t in dag.tasks if t.task_id.startswith("sync_")),
+        "on": commands["True"],
+        "off_exit": off.returncode,
+        "skip_codes": list(task.skip_on_exit_code),
+    }
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("switch", ["", "true"])
+def test_dags_transform_after_every_sync_and_only_when_asked(tmp_path, switch):
+    from test_airflow import AIRFLOW, airflow_env
+
+    env = airflow_env(None, None, tmp_path, TAP_MIXMAX_DAG_TRANSFORM=switch)
+    done = subprocess.run(
+        [str(AIRFLOW.with_name("python")), "-c", DAG_PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    dags = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(dags) == {"tap_mixmax_daily", "tap_mixmax_accounts"}
+    for dag_id, dag in dags.items():
+        assert dag["default"] is bool(switch), dag_id
+        assert dag["upstream"] == dag["syncs"] != [], dag_id
+        assert dag["on"].endswith(" run dbt-postgres:build"), dag_id
+        assert dag["off_exit"] in dag["skip_codes"], f"{dag_id}: off would fail, not skip"
