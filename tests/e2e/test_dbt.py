@@ -114,13 +114,13 @@ def test_marts_agree_with_the_sandbox_on_postgres_and_duckdb(e2e_sandbox, postgr
             assert incremental_filter in compiled.read_text(), f"{mart}: built in full again"
 
 
-def test_accounts_and_a_plan_without_polls_on_duckdb(tmp_path):
-    """`accounts` rows carry `account`; shared sequences count once; no polls table."""
+def test_accounts_added_later_and_a_plan_without_polls_on_duckdb(tmp_path):
+    """`accounts` rows carry `account`; shared sequences count once; no polls table; an
+    account added later brings its whole history into the incremental marts."""
     sandbox = start_sandbox(tmp_path, scale="tiny", users=3)
     try:
         for path in ("/polls", "/yesno"):  # the plan lacks the feature: 403 every time
-            req = {"kind": "403", "path": path, "times": 0}
-            run_control(sandbox.control_url, "/faults", req)
+            run_control(sandbox.control_url, "/faults", {"kind": "403", "path": path, "times": 0})
         accounts = [{"name": f"rep{i}", "api_token": tok} for i, tok in enumerate(sandbox.tokens)]
         duckdb_file = tmp_path / "org.duckdb"
         env = meltano_env(
@@ -128,7 +128,6 @@ def test_accounts_and_a_plan_without_polls_on_duckdb(tmp_path):
             None,
             tmp_path,
             MIXMAX_SANDBOX_TOKEN="",
-            TAP_MIXMAX_ACCOUNTS=json.dumps(accounts),
             TARGET_DUCKDB_FILEPATH=str(duckdb_file),
             TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA=DUCKDB_SCHEMA,
             DBT_DUCKDB_PATH=str(duckdb_file),
@@ -137,8 +136,10 @@ def test_accounts_and_a_plan_without_polls_on_duckdb(tmp_path):
             **duckdb_select(),
             **dbt_paths(tmp_path),
         )
-        output, _ = meltano(["run", "tap-mixmax", "target-duckdb", "dbt-duckdb:build"], env)
-        built_cleanly(output)
+        for team in (accounts[:2], accounts):  # the third account joins on the second run
+            env["TAP_MIXMAX_ACCOUNTS"] = json.dumps(team)
+            output, _ = meltano(["run", "tap-mixmax", "target-duckdb", "dbt-duckdb:build"], env)
+            built_cleanly(output)
         want = expected_marts(sandbox.url, sandbox.tokens)
         shared = set(sandbox_get(sandbox.control_url, "/shared/sequences")["ids"])
     finally:

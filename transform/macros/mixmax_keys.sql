@@ -23,3 +23,9 @@
   ) as numbered
   where mixmax_copy = 1
 {%- endmacro %}
+
+
+{#- `<user_id>:<YYYY-MM-DD>`, the key of mixmax__daily_user_activity. -#}
+{% macro mixmax_day_key(user_id, day) -%}
+  {{ user_id }} || ':' || cast({{ day }} as {{ mixmax_type('string') }})
+{%- endmacro %}

@@ -1,6 +1,6 @@
 -- One row per Mixmax user and UTC day with any activity: what they sent and how
--- recipients answered. Incremental: a run rebuilds the days from
--- `mixmax_incremental_lookback_days` before the newest day already here.
+-- recipients answered. Incremental (macros/mixmax_incremental.sql): a run rebuilds the
+-- recent days and the user-days not here yet.
 {{ config(
     materialized='incremental',
     unique_key='user_day_id',
@@ -20,7 +20,8 @@ events as (
     cast(events.occurred_at as date) as activity_date
   from ({{ mixmax_one_copy(ref('stg_mixmax__livefeed_events'), ['event_id']) }}) as events
   inner join livefeed on livefeed.message_id = events.message_id
-  {{ mixmax_incremental_where('cast(events.occurred_at as date)', 'activity_date') }}
+  {{ mixmax_incremental_where('cast(events.occurred_at as date)', 'activity_date',
+      mixmax_day_key('livefeed.user_id', 'cast(events.occurred_at as date)'), 'user_day_id') }}
 ),
 
 unsubscribes as (
@@ -30,7 +31,8 @@ unsubscribes as (
 sent as (
   select user_id, cast(sent_at as date) as activity_date, count(*) as messages_sent
   from livefeed
-  {{ mixmax_incremental_where('cast(sent_at as date)', 'activity_date') }}
+  {{ mixmax_incremental_where('cast(sent_at as date)', 'activity_date',
+      mixmax_day_key('user_id', 'cast(sent_at as date)'), 'user_day_id') }}
   group by user_id, cast(sent_at as date)
 ),
 
@@ -48,7 +50,8 @@ engagement as (
 unsubscribed as (
   select user_id, cast(created_at as date) as activity_date, count(*) as unsubscribes
   from unsubscribes
-  {{ mixmax_incremental_where('cast(created_at as date)', 'activity_date') }}
+  {{ mixmax_incremental_where('cast(created_at as date)', 'activity_date',
+      mixmax_day_key('user_id', 'cast(created_at as date)'), 'user_day_id') }}
   group by user_id, cast(created_at as date)
 ),
 
@@ -61,7 +64,7 @@ user_days as (
 )
 
 select
-  user_days.user_id || ':' || cast(user_days.activity_date as {{ mixmax_type('string') }}) as user_day_id,
+  {{ mixmax_day_key('user_days.user_id', 'user_days.activity_date') }} as user_day_id,
   user_days.user_id,
   user_days.activity_date,
   cast(coalesce(sent.messages_sent, 0) as {{ mixmax_type('integer') }}) as messages_sent,

@@ -1,7 +1,7 @@
 -- One row per sent message (the live feed): who it reached and what they did.
--- Incremental: a run rebuilds the messages whose last activity (sent, or newest event)
--- is within `mixmax_incremental_lookback_days` of the newest activity already here;
--- activity only ever moves a message forward, so older rows cannot have changed.
+-- Incremental (macros/mixmax_incremental.sql): a run rebuilds the messages with recent
+-- activity (sent, or newest event) and those not here yet; activity only ever moves a
+-- message's last activity forward, so the others cannot have changed.
 {{ config(
     materialized='incremental',
     unique_key='message_id',
@@ -15,7 +15,7 @@ with livefeed as (
 changed as (
   select *, coalesce(last_event_at, sent_at) as last_activity_at
   from livefeed
-  {{ mixmax_incremental_where('coalesce(last_event_at, sent_at)', 'last_activity_at') }}
+  {{ mixmax_incremental_where('coalesce(last_event_at, sent_at)', 'last_activity_at', 'message_id', 'message_id') }}
 ),
 
 recipients as (
