@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 
-.PHONY: venv lint typecheck unit e2e test demo bench docs docs-check clean meltano airflow-venv targets pg-start pg-stop
+.PHONY: venv lint typecheck unit e2e test demo bench docs docs-check clean meltano airflow-venv targets dbt-venv pg-start pg-stop
 
 venv: $(VENV)/.installed
 
@@ -61,10 +61,18 @@ targets: .tools/targets/.installed
 .tools/targets/.installed: scripts/tools.sh $(wildcard orchestrate/target-postgres-tz/*.toml orchestrate/target-postgres-tz/*/*.py)
 	PYTHON=$(PYTHON) scripts/tools.sh targets
 
-e2e: venv meltano airflow-venv targets
+
+# dbt and its adapters for the models in transform/ (Meltano's dbt utilities run it too).
+dbt-venv: .tools/dbt/.installed
+
+.tools/dbt/.installed: scripts/tools.sh
+	PYTHON=$(PYTHON) scripts/tools.sh dbt
+
+
+e2e: venv meltano airflow-venv targets dbt-venv
 	$(BIN)/pytest -m e2e tests/e2e
 
-demo: venv meltano
+demo: venv meltano dbt-venv
 	scripts/demo.sh
 
 pg-start:

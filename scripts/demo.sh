@@ -9,6 +9,8 @@
 #      else a throw-away one from scripts/pg.sh (skipped if neither is possible)
 #   5. meltano run tap-mixmax target-postgres   -> schema mixmax_demo
 #   6. rows per stream: sandbox vs JSONL vs PostgreSQL
+#   7. meltano run dbt-postgres:build            -> schema mixmax_demo_analytics, and
+#      the top rows of the sequence performance mart
 #
 # The sandbox, and a PostgreSQL started here, are stopped on exit. Meltano's state goes
 # to a temporary system database, so the demo never touches .meltano/meltano.db.
@@ -58,13 +60,13 @@ meltano_run() {
     note "done in $((SECONDS - start))s (meltano $*)"
 }
 
-step "1/6 venv and Meltano plugins"
-if [[ ! -f .venv/.installed || ! -f .tools/meltano/.installed ]]; then
-    make --no-print-directory venv meltano
+step "1/7 venv, Meltano plugins and dbt"
+if [[ ! -f .venv/.installed || ! -f .tools/meltano/.installed || ! -f .tools/dbt/.installed ]]; then
+    make --no-print-directory venv meltano dbt-venv
 fi
 note "$("$MELTANO" --version), plugins in .meltano/"
 
-step "2/6 sandbox Mixmax API (rate limit raised to $DEMO_RATE_LIMIT requests/min for the demo; Mixmax allows 120)"
+step "2/7 sandbox Mixmax API (rate limit raised to $DEMO_RATE_LIMIT requests/min for the demo; Mixmax allows 120)"
 "${SANDBOX_CLI:-.venv/bin/tap-mixmax-sandbox}" --port 0 --seed 42 --scale small --rate-limit "$DEMO_RATE_LIMIT" \
     --ready-file "$TMP/sandbox.json" >"$TMP/sandbox.log" 2>&1 &
 SANDBOX_PID=$!
@@ -87,14 +89,16 @@ export MELTANO_DATABASE_URI="sqlite:///$TMP/meltano.db"
 export TAP_MIXMAX_MAX_REQUESTS_PER_MINUTE="$DEMO_RATE_LIMIT"
 export TARGET_JSONL_DESTINATION_PATH="$OUT/jsonl" TARGET_JSONL_DO_TIMESTAMP_FILE=false
 export TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=mixmax_demo
+export DBT_POSTGRES_SOURCE_SCHEMA=mixmax_demo DBT_POSTGRES_TARGET_SCHEMA=mixmax_demo_analytics
+export DBT_TARGET_PATH="$TMP/dbt-target" DBT_LOG_PATH="$TMP/dbt-logs"
 unset VIRTUAL_ENV TAP_MIXMAX_API_TOKEN TAP_MIXMAX_API_URL  # the sandbox, not a real account
 
-step "3/6 meltano run tap-mixmax target-jsonl"
+step "3/7 meltano run tap-mixmax target-jsonl"
 rm -rf "$OUT/jsonl"
 meltano_run jsonl run tap-mixmax target-jsonl
 note "files in ${OUT#"$REPO"/}/jsonl/"
 
-step "4/6 PostgreSQL"
+step "4/7 PostgreSQL"
 PG_OK=""
 pg_answers() {
     "$PY" -c 'import psycopg; psycopg.connect(connect_timeout=3).close()' 2>/dev/null
@@ -113,14 +117,14 @@ else
 fi
 
 if [[ -n "$PG_OK" ]]; then
-    step "5/6 meltano run tap-mixmax target-postgres"
+    step "5/7 meltano run tap-mixmax target-postgres"
     meltano_run postgres run tap-mixmax target-postgres
     note "tables in schema $TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA of database ${PGDATABASE:-}"
 else
-    step "5/6 meltano run tap-mixmax target-postgres: skipped (no PostgreSQL)"
+    step "5/7 meltano run tap-mixmax target-postgres: skipped (no PostgreSQL)"
 fi
 
-step "6/6 rows per stream"
+step "6/7 rows per stream"
 "$PY" - "$SANDBOX_CONTROL" "$OUT/jsonl" "$PG_OK" <<'EOF'
 import json, os, sys, urllib.request
 from pathlib import Path
@@ -157,5 +161,37 @@ for stream in streams:
     print(f"    {stream:<22}{expected:>9}{jsonl:>9}{pg_text:>10}{flag}")
 print(f"    {'total':<22}{totals[0]:>9}{totals[1]:>9}{totals[2] if pg_ok else '-':>10}")
 EOF
+
+if [[ -n "$PG_OK" ]]; then
+    step "7/7 meltano run dbt-postgres:build (transform/), then the sequence performance mart"
+    meltano_run dbt run dbt-postgres:build
+    note "models in schema $DBT_POSTGRES_TARGET_SCHEMA; the stages that reached most people:"
+    "$PY" - "$DBT_POSTGRES_TARGET_SCHEMA" <<'EOF'
+import sys
+
+import psycopg
+
+query = f'''
+    SELECT sequence_name, stage_number, recipients, sent, opened, clicked, replied, bounced,
+           unsubscribed, open_rate, click_rate
+    FROM "{sys.argv[1]}".mixmax__sequence_performance
+    ORDER BY sent DESC, sequence_name, stage_number
+    LIMIT 8'''
+header = ("sequence", "stage", "recipients", "sent", "opened", "clicked", "replied",
+          "bounced", "unsubscribed", "open %", "click %")
+with psycopg.connect() as conn:
+    rows = conn.execute(query).fetchall()
+table = [header] + [
+    (*row[:9], *("-" if rate is None else f"{100 * rate:.1f}" for rate in row[9:]))
+    for row in rows
+]
+widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+for row in table:
+    cells = [str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(row, widths))]
+    print("    " + "  ".join(cells))
+EOF
+else
+    step "7/7 dbt: skipped (no PostgreSQL); on DuckDB: $MELTANO run tap-mixmax target-duckdb dbt-duckdb:build"
+fi
 
 step "done in $((SECONDS - T0))s. Against the real API: TAP_MIXMAX_API_TOKEN=... $MELTANO --environment=prod run tap-mixmax target-postgres (docs/meltano.md)"

@@ -7,6 +7,8 @@
 #   scripts/tools.sh airflow   # Apache Airflow 3 in .tools/airflow
 #   scripts/tools.sh targets   # the e2e target matrix: each Singer target in its own venv,
 #                              # .tools/targets/<name> (tests/e2e/test_target_matrix.py)
+#   scripts/tools.sh dbt       # dbt with its PostgreSQL and DuckDB adapters in .tools/dbt
+#                              # (the models in transform/; Meltano's dbt utilities run it)
 #
 # A venv that already has its tool is reused; the Makefile reruns this only when the
 # files it depends on change, so a cached run costs nothing.
@@ -29,6 +31,10 @@ TARGETS=(
     "jsonl target-jsonl==0.1.4"
     "csv meltanolabs-target-csv==0.5.0"
 )
+
+# dbt 1.12 needs a parser wheel downloaded from GitHub at install time: 1.11 installs from
+# PyPI alone. duckdb is pinned to target-duckdb's (meltano.yml): one file, one storage format.
+DBT_SPEC="dbt-core==1.11.16 dbt-postgres==1.11.0 dbt-duckdb==1.11.1 duckdb==2.0.1"
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false MELTANO_CLI_DISABLE_VERSION_CHECK=true
 
 # Run a noisy install step; show its output only if it fails.
@@ -44,8 +50,11 @@ quiet() {
     rm -f "$log"
 }
 
-make_venv() {  # dir, pip spec[, distribution name when the spec is a path]
-    local dir="$1" spec="$2" dist="${3:-${2%%[=[<>]*}}"
+make_venv() {  # dir, pip specs (space-separated)[, distribution name when the spec is a path]
+    local dir="$1" spec="$2"
+    local -a specs
+    read -ra specs <<<"$spec"
+    local dist="${3:-${specs[0]%%[=[<>]*}}"
     if [[ -x "$dir/bin/python" ]] && "$dir/bin/python" -m pip show -q "$dist" >/dev/null 2>&1 &&
         [[ -f "$dir/.spec" && "$(cat "$dir/.spec")" == "$spec" ]]; then
         return 0
@@ -54,7 +63,7 @@ make_venv() {  # dir, pip spec[, distribution name when the spec is a path]
     rm -rf "$dir"
     quiet "$PYTHON" -m venv "$dir"
     quiet "$dir/bin/python" -m pip install --upgrade pip
-    quiet "$dir/bin/python" -m pip install "$spec"
+    quiet "$dir/bin/python" -m pip install "${specs[@]}"
     echo "$spec" >"$dir/.spec"
 }
 
@@ -90,8 +99,14 @@ case "${1:-}" in
         touch .tools/targets/.installed
         echo "tools.sh: ${#TARGETS[@]} targets ready in $((SECONDS - start))s" >&2
         ;;
+    dbt)
+        start=$SECONDS
+        make_venv .tools/dbt "$DBT_SPEC"
+        touch .tools/dbt/.installed
+        echo "tools.sh: dbt ready in $((SECONDS - start))s" >&2
+        ;;
     *)
-        echo "usage: $0 meltano|airflow|targets" >&2
+        echo "usage: $0 meltano|airflow|targets|dbt" >&2
         exit 2
         ;;
 esac

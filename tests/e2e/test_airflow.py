@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from dbt_helpers import assert_marts_agree, dbt_paths, pg_marts
 from e2e_helpers import (
     AIRFLOW,
     MELTANO,
@@ -26,6 +27,7 @@ from e2e_helpers import (
     stop_sandbox,
     unique_name,
 )
+from marts_expected import expected_marts
 
 from tap_mixmax.accounts import accounts_in_state
 
@@ -107,6 +109,11 @@ def test_airflow_dag_syncs_every_group_into_postgres(e2e_sandbox, postgres, tmp_
         tmp_path,
         MELTANO_DATABASE_URI=state_uri,
         TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=schema,
+        # The optional dbt step, on: the models build on what the groups loaded.
+        TAP_MIXMAX_DAG_TRANSFORM="true",
+        DBT_POSTGRES_SOURCE_SCHEMA=schema,
+        DBT_POSTGRES_TARGET_SCHEMA=f"{schema}_analytics",
+        **dbt_paths(tmp_path),
     )
     groups = stream_groups()
     expected = {
@@ -122,6 +129,9 @@ def test_airflow_dag_syncs_every_group_into_postgres(e2e_sandbox, postgres, tmp_
             got = [row[0] for row in cur.fetchall()]
             assert len(got) == len(set(got)), f"{stream}: duplicated _id"
             assert set(got) == ids, f"{stream}: {len(got)} rows, sandbox has {len(ids)}"
+
+    want = expected_marts(e2e_sandbox.url, [e2e_sandbox.token])
+    assert_marts_agree("the DAG's transform", pg_marts(postgres, f"{schema}_analytics"), want)
 
     # Each group keeps its own state in the (PostgreSQL) system database.
     listed, _ = meltano(["state", "list"], {**env, "MELTANO_DATABASE_URI": state_uri})

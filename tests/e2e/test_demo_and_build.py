@@ -16,8 +16,8 @@ def test_demo_runs_both_pipelines_and_prints_rows_per_stream(postgres, tmp_path)
         env.pop(key, None)
     output, elapsed = run([str(REPO / "scripts" / "demo.sh")], env, timeout=300)
     print(output)
-    for step in range(1, 7):
-        assert re.search(rf"^==> \[ *\d+s\] {step}/6 ", output, re.M), f"step {step}/6 not shown"
+    for step in range(1, 8):
+        assert re.search(rf"^==> \[ *\d+s\] {step}/7 ", output, re.M), f"step {step}/7 not shown"
     assert "rate limit raised" in output
     assert "meltano run tap-mixmax target-postgres" in output
     assert "skipped" not in output, "the demo skipped target-postgres"
@@ -30,5 +30,12 @@ def test_demo_runs_both_pipelines_and_prints_rows_per_stream(postgres, tmp_path)
     differing = [name for name, m in rows.items() if m[5]]
     assert not differing, f"JSONL or Postgres rows differ from the sandbox: {differing}"
     assert int(rows["total"][2]) > 0
+    # It ends with an answer: the busiest sequence stages, from the dbt mart.
+    assert "meltano run dbt-postgres:build" in output
+    lines = output.splitlines()
+    header = next(i for i, line in enumerate(lines) if re.match(r"\s+sequence\s+stage\s+", line))
+    stages = [line.split() for line in lines[header + 1 : header + 9]]
+    sent = [int(cells[-8]) for cells in stages if len(cells) >= 11 and cells[-8].isdigit()]
+    assert len(sent) == 8 and sent == sorted(sent, reverse=True) and sent[0] > 0, stages
     assert "sandbox stopped" in output
     assert elapsed < 120, f"the demo took {elapsed:.0f}s"

@@ -23,7 +23,9 @@ lost. Changing the number of groups moves accounts; a moved account syncs from
 `start_date` once under its new state ID (rows are upserted, nothing is lost).
 
 Other environment variables: MELTANO_PROJECT_ROOT, MELTANO_BIN, MELTANO_ENVIRONMENT,
-TAP_MIXMAX_DAG_LOADER, TAP_MIXMAX_DAG_RETRIES (as in tap_mixmax_dag.py). Like that file,
+TAP_MIXMAX_DAG_LOADER, TAP_MIXMAX_DAG_RETRIES, TAP_MIXMAX_DAG_TRANSFORM and
+TAP_MIXMAX_DAG_DBT (the optional dbt build once every group has loaded; a run's
+`transform` param overrides the first), as in tap_mixmax_dag.py. Like that file,
 this one is self-contained (it repeats those settings) so either can be deployed alone.
 """
 
@@ -37,7 +39,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, Variable, task
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG, Param, Variable, task
 
 DAG_ID = "tap_mixmax_accounts"
 ACCOUNTS_VARIABLE = "mixmax_account_tokens"
@@ -51,6 +54,12 @@ RETRIES = int(os.environ.get("TAP_MIXMAX_DAG_RETRIES", "3"))
 ACCOUNT_GROUPS = int(os.environ.get("TAP_MIXMAX_ACCOUNT_GROUPS", "8"))
 PARALLEL_GROUPS = int(os.environ.get("TAP_MIXMAX_DAG_PARALLEL_GROUPS", "4"))
 STATE_ID_PREFIX = "accounts-"
+TRANSFORM = os.environ.get("TAP_MIXMAX_DAG_TRANSFORM", "").lower() in ("1", "true", "yes")
+DBT_UTILITY = os.environ.get(
+    "TAP_MIXMAX_DAG_DBT", "dbt-duckdb" if LOADER == "target-duckdb" else "dbt-postgres"
+)
+# BashOperator marks a task that exits with this code as skipped, not failed.
+SKIPPED_EXIT_CODE = 99
 
 
 def group_of(account_name: str, groups: int = ACCOUNT_GROUPS) -> int:
@@ -81,6 +90,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     default_args=default_args,
+    params={"transform": Param(TRANSFORM, type="boolean", description="Build the dbt models")},
     tags=["mixmax", "meltano", "elt", "accounts"],
 ) as dag:
 
@@ -117,4 +127,24 @@ with DAG(
         subprocess.run(command, cwd=MELTANO_PROJECT_ROOT, env=env, check=True)
         return f"{state_suffix}: {len(accounts)} accounts"
 
-    sync_group.expand(group=account_groups())
+    # Once every group has loaded (not after a failed one): `dbt build` on the warehouse,
+    # or skipped when the run's `transform` param is off. The models count an object
+    # several accounts share once.
+    transform = BashOperator(
+        task_id="transform",
+        bash_command=(
+            "{% if params.transform %}"
+            f'"{MELTANO_BIN}" --environment="{MELTANO_ENVIRONMENT}" run {DBT_UTILITY}:build'
+            "{% else %}"
+            f"echo 'transform is off (TAP_MIXMAX_DAG_TRANSFORM)'; exit {SKIPPED_EXIT_CODE}"
+            "{% endif %}"
+        ),
+        skip_on_exit_code=SKIPPED_EXIT_CODE,
+        cwd=MELTANO_PROJECT_ROOT,
+        env={
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
+        },
+        append_env=True,
+    )
+    sync_group.expand(group=account_groups()) >> transform
