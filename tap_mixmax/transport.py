@@ -121,7 +121,9 @@ def _attach(sock: socket.socket | None) -> None:
         watch.attach(sock)
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _Watched(HTTPConnection):
+    """A connection that hands its socket to the current request's watch."""
+
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
         _attach(sock)
@@ -132,15 +134,12 @@ class _WatchedHTTPConnection(HTTPConnection):
         super().request(*args, **kwargs)
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _attach(sock)
-        return sock
+class _WatchedHTTPConnection(_Watched):
+    pass
 
-    def request(self, *args: t.Any, **kwargs: t.Any) -> None:
-        _attach(self.sock)
-        super().request(*args, **kwargs)
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):

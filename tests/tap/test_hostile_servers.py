@@ -312,6 +312,17 @@ def test_an_api_that_cannot_be_reached_fails_within_the_first_contact_limit(monk
     assert time.monotonic() - started < 6
 
 
+def test_an_unknown_host_fails_within_the_first_contact_limit_naming_it(monkeypatch):
+    monkeypatch.setattr(client, "FIRST_CONTACT_SECONDS", 2.0)
+    config = {"api_url": "https://no-such-host.invalid/v1", "api_token": TOKEN}
+    started = time.monotonic()
+    with pytest.raises(
+        errors.UnreachableError, match=r"cannot connect to no-such-host\.invalid:443"
+    ):
+        run_tap({**config, "retry_budget_seconds": 900}, streams={"users"})
+    assert time.monotonic() - started < 10
+
+
 def test_a_blip_in_the_middle_of_a_sync_keeps_retrying_within_the_budget(monkeypatch):
     monkeypatch.setattr(client, "FIRST_CONTACT_SECONDS", 0.5)
     state = {"blipped": False}
