@@ -276,7 +276,14 @@ def poll_results(served: Served) -> Mart:
                     "question_votes": total,
                     "vote_share": rate(len(respondents), total),
                     "last_vote_at": max(
-                        (instant(r["respondedAt"]) for r in respondents), default=None
+                        # A respondent may be a bare address (no time): the tap makes
+                        # it {"email": ...}, which has no respondedAt either.
+                        (
+                            instant(r.get("respondedAt"))
+                            for r in respondents
+                            if isinstance(r, dict) and r.get("respondedAt") is not None
+                        ),
+                        default=None,
                     ),
                 }
             )
