@@ -18,6 +18,16 @@ from typing import Any
 TAP_EXECUTABLE = str(Path(sys.executable).with_name("tap-mixmax"))
 
 
+def _stream_paths() -> dict[str, str]:
+    from tap_mixmax.streams import STREAM_TYPES
+
+    return {stream.name: stream.path for stream in STREAM_TYPES}
+
+
+# Stream name -> its path template, e.g. "/sequences/{sequenceId}/recipients".
+STREAM_PATHS = _stream_paths()
+
+
 @dataclass
 class TapOutput:
     """Singer messages of one run, by type and stream."""
