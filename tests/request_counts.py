@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 PAGE = 300  # the tap's default page size, Mixmax's maximum
@@ -39,6 +39,14 @@ CURSOR_LISTS = (
     "file_requests",
 )
 LIVEFEED_DATE = "%m/%d/%Y"
+# The tap's defaults: how far before the bookmark each incremental stream re-reads.
+LOOKBACK_DAYS = {"messages": 7, "polls": 7, "unsubscribes": 0, "livefeed": 30}
+REPLICATION_KEYS = {
+    "messages": "created",
+    "polls": "created",
+    "unsubscribes": "createdAt",
+    "livefeed": "sent",
+}
 
 
 def cursor_pages(rows: int, page_size: int = PAGE) -> int:
@@ -144,3 +152,59 @@ def requests_by_stream(requests: Iterable[Any], stream_paths: Mapping[str, str])
         stream = next((name for pattern, name in patterns if pattern.match(path)), path)
         counts[stream] += 1
     return counts
+
+
+def _query(request: Any) -> Mapping[str, str]:
+    return request.query if hasattr(request, "query") else request["query"]
+
+
+def _path(request: Any) -> str:
+    return request.path if hasattr(request, "path") else request["path"]
+
+
+def events_requested(requests_made: Iterable[Any]) -> set[str]:
+    return {_query(r)["messageId"] for r in requests_made if _path(r) == "/v1/livefeed/events"}
+
+
+def incremental_minimum(
+    records: Callable[[str], list[dict[str, Any]]],
+    requests_made: Sequence[Any],
+    state: Mapping[str, Any],
+    page_size: int = PAGE,
+    served_events: Callable[[str], int] | None = None,
+) -> tuple[dict[str, int], set[str]]:
+    """Requests an incremental sync from `state` needs per stream, and the messages whose
+    events it must read. Each stream is re-read newest first down to its bookmark less
+    its lookback (the live feed within the sent: window the tap asked for); events are
+    read for emitted live-feed rows whose last event is at or after the bookmark.
+
+    `records(stream)` gives the sandbox's rows; `served_events(message)` the number of
+    events Mixmax serves for a message. Without it, event pages are counted only when a
+    page holds Mixmax's 200 events; otherwise livefeed_events is left out of the counts.
+    """
+    bookmarks = state["bookmarks"]
+    expected: dict[str, int] = {}
+    for stream in ("messages", "polls", "unsubscribes"):
+        if stream in bookmarks:
+            cutoff = to_datetime(bookmarks[stream]["replication_key_value"]) - dt.timedelta(
+                days=LOOKBACK_DAYS[stream]
+            )
+            expected[stream] = newest_first_pages(
+                records(stream), REPLICATION_KEYS[stream], cutoff, page_size
+            )
+    active: set[str] = set()
+    if "livefeed" in bookmarks:
+        bookmark = to_datetime(bookmarks["livefeed"]["replication_key_value"])
+        query = next(_query(r)["q"] for r in requests_made if _path(r) == "/v1/livefeed")
+        served = rows_sent_within(records("livefeed"), livefeed_window(query))
+        cutoff = bookmark - dt.timedelta(days=LOOKBACK_DAYS["livefeed"])
+        expected["livefeed"] = newest_first_pages(served, "sent", cutoff, page_size)
+        active = messages_with_new_activity(served, cutoff, bookmark)
+        if served_events is None:
+            if page_size >= EVENTS_CAP:
+                expected["livefeed_events"] = len(active)
+        else:
+            expected["livefeed_events"] = sum(
+                cursor_pages(served_events(message), page_size) for message in active
+            )
+    return expected, active

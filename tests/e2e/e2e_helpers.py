@@ -74,6 +74,19 @@ class SandboxProcess:
     def ids(self, stream: str, user: int = 0) -> set[str]:
         return {str(i) for i in self._get(f"/ids/{stream}?user={user}")["ids"]}
 
+    def records(self, stream: str, user: int = 0) -> list[dict[str, t.Any]]:
+        """The rows the API serves, newest first."""
+        return self._get(f"/records/{stream}?user={user}")["records"]
+
+    def requests(self) -> list[dict[str, t.Any]]:
+        """Every API request since the last clear_requests(), in order."""
+        return self._get("/requests")["requests"]
+
+    def clear_requests(self) -> None:
+        req = urllib.request.Request(f"{self.control_url}/requests", method="DELETE")
+        with urllib.request.urlopen(req, timeout=30):
+            pass
+
     def counts(self) -> dict[str, int]:
         return self._get("/counts")
 

@@ -15,6 +15,13 @@ from e2e_helpers import (
     stream_schemas,
     unique_name,
 )
+from request_counts import (
+    cursor_pages,
+    events_requested,
+    incremental_minimum,
+    requests_by_stream,
+)
+from tap_harness import STREAM_PATHS
 
 pytestmark = pytest.mark.e2e
 
@@ -45,11 +52,38 @@ def primary_key(cur, schema: str, table: str) -> list[str]:
     return [row[0] for row in cur.fetchall()]
 
 
+# Small pages, so that re-reading a whole list costs more requests than reading what changed.
+PAGE_SIZE = 20
+
+
+def assert_read_only_what_changed(sandbox, state: dict) -> None:
+    """The incremental run's requests per incremental stream are exactly the fewest that
+    read from the bookmarks (less their lookback), and events are read for exactly the
+    messages with new activity."""
+    made = sandbox.requests()
+    expected, active = incremental_minimum(sandbox.records, made, state, PAGE_SIZE)
+    assert set(expected) == {"messages", "polls", "unsubscribes", "livefeed"}
+    counts = requests_by_stream(made, STREAM_PATHS)
+    assert {stream: counts[stream] for stream in expected} == expected
+    everything = cursor_pages(len(sandbox.records("messages")), PAGE_SIZE)
+    assert expected["messages"] < everything, "a full re-read would cost the same"
+    assert events_requested(made) == active
+    assert len(active) < len(sandbox.records("livefeed")), "every message's events re-read"
+    signatures = [(r["path"], tuple(sorted(r["query"].items()))) for r in made]
+    assert len(signatures) == len(set(signatures)), "a request was repeated"
+
+
 def test_meltano_run_into_postgres_then_incremental(e2e_sandbox, postgres, tmp_path):
     schema = unique_name("e2e_pg")
     streams = selected_streams()
     specs = stream_schemas()
-    env = meltano_env(e2e_sandbox, postgres, tmp_path, TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=schema)
+    env = meltano_env(
+        e2e_sandbox,
+        postgres,
+        tmp_path,
+        TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=schema,
+        TAP_MIXMAX_PAGE_SIZE=str(PAGE_SIZE),
+    )
     before = {stream: e2e_sandbox.ids(stream) for stream in streams}
     assert sum(map(len, before.values())) > 0, "the sandbox has no records at all"
 
@@ -101,7 +135,9 @@ def test_meltano_run_into_postgres_then_incremental(e2e_sandbox, postgres, tmp_p
     state = json.loads(state_out[state_out.index("{") : state_out.rindex("}") + 1])
     assert state.get("singer_state", {}).get("bookmarks"), f"no bookmarks in {state_id}"
 
+    e2e_sandbox.clear_requests()
     meltano(["run", "tap-mixmax", "target-postgres"], env)
+    assert_read_only_what_changed(e2e_sandbox, state["singer_state"])
 
     with pg_connect(postgres) as conn, conn.cursor() as cur:
         for stream in streams:

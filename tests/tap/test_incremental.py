@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from request_counts import (
-    cursor_pages,
-    livefeed_window,
-    messages_with_new_activity,
-    newest_first_pages,
-    requests_by_stream,
-    rows_sent_within,
-    to_datetime,
-)
+from request_counts import events_requested, incremental_minimum, requests_by_stream
 from tap_harness import STREAM_PATHS, run_tap, sandbox_config
 
 from tap_mixmax.records import normalize_timestamp
@@ -20,42 +12,18 @@ from tap_mixmax.records import normalize_timestamp
 INCREMENTAL = ("messages", "polls", "unsubscribes", "livefeed")
 
 
-def _bookmark(state: dict, stream: str) -> dt.datetime:
-    return to_datetime(state["bookmarks"][stream]["replication_key_value"])
-
-
 # Small pages, so that reading down to bookmark - lookback spans several of them.
 PAGE = 20
 
 
-def incremental_minimum(sb, requests_made, state: dict) -> tuple[dict, set[str]]:
-    """Requests each incremental stream needs to re-read from `state`'s bookmarks down to
-    bookmark - lookback (the default 7 days; 30 for the live feed) in pages of PAGE rows,
-    and the messages whose events must be read; worked out from the sandbox's rows."""
-    days = dt.timedelta(days=1)
-    expected = {}
-    for stream, key, lookback in [
-        ("messages", "created", 7 * days),
-        ("polls", "created", 7 * days),
-        ("unsubscribes", "createdAt", 0 * days),
-    ]:
-        cutoff = _bookmark(state, stream) - lookback
-        expected[stream] = newest_first_pages(sb.records(stream), key, cutoff, PAGE)
-    # The live feed: Mixmax filters by the sent: window the tap asked for, then the tap
-    # reads down to bookmark - livefeed_activity_days.
-    query = next(r.query["q"] for r in requests_made if r.path == "/v1/livefeed")
-    served = rows_sent_within(sb.records("livefeed"), livefeed_window(query))
-    cutoff = _bookmark(state, "livefeed") - 30 * days
-    expected["livefeed"] = newest_first_pages(served, "sent", cutoff, PAGE)
-    active = messages_with_new_activity(served, cutoff, _bookmark(state, "livefeed"))
-    expected["livefeed_events"] = sum(
-        cursor_pages(len(sb.world.served_events(message)), PAGE) for message in active
+def minimum(sb, requests_made, state: dict) -> tuple[dict, set[str]]:
+    return incremental_minimum(
+        sb.records,
+        requests_made,
+        state,
+        PAGE,
+        served_events=lambda message: len(sb.world.served_events(message)),
     )
-    return expected, active
-
-
-def events_requested(requests_made) -> set[str]:
-    return {r.query["messageId"] for r in requests_made if r.path == "/v1/livefeed/events"}
 
 
 def test_rerun_without_changes_costs_exactly_the_fewest_requests(sandbox):
@@ -65,7 +33,7 @@ def test_rerun_without_changes_costs_exactly_the_fewest_requests(sandbox):
     sandbox.clear_requests()
     second = run_tap(config, streams=streams, state=first.last_state)
     made = list(sandbox.requests)
-    expected, active = incremental_minimum(sandbox, made, first.last_state)
+    expected, active = minimum(sandbox, made, first.last_state)
     assert dict(requests_by_stream(made, STREAM_PATHS)) == {
         "users": 1,  # the connection check
         **{stream: n for stream, n in expected.items() if n},
@@ -97,7 +65,7 @@ def test_rerun_after_time_moves_picks_up_every_new_and_changed_row(sandbox):
         assert set(first.ids(stream)) | emitted == set(now), stream
     # Incremental streams read only what changed: exactly down to bookmark - lookback.
     made = list(sandbox.requests)
-    expected, active = incremental_minimum(sandbox, made, first.last_state)
+    expected, active = minimum(sandbox, made, first.last_state)
     counts = requests_by_stream(made, STREAM_PATHS)
     assert {stream: counts[stream] for stream in expected} == expected
     # Events are read for the rows with new activity, and only for them.
