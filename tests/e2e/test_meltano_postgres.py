@@ -6,6 +6,8 @@ import json
 
 import pytest
 from e2e_helpers import (
+    INCREMENTAL_PAGE_SIZE,
+    assert_read_only_what_changed,
     datetime_properties,
     meltano,
     meltano_env,
@@ -15,13 +17,6 @@ from e2e_helpers import (
     stream_schemas,
     unique_name,
 )
-from request_counts import (
-    cursor_pages,
-    events_requested,
-    incremental_minimum,
-    requests_by_stream,
-)
-from tap_harness import STREAM_PATHS
 
 pytestmark = pytest.mark.e2e
 
@@ -52,27 +47,6 @@ def primary_key(cur, schema: str, table: str) -> list[str]:
     return [row[0] for row in cur.fetchall()]
 
 
-# Small pages, so that re-reading a whole list costs more requests than reading what changed.
-PAGE_SIZE = 20
-
-
-def assert_read_only_what_changed(sandbox, state: dict) -> None:
-    """The incremental run's requests per incremental stream are exactly the fewest that
-    read from the bookmarks (less their lookback), and events are read for exactly the
-    messages with new activity."""
-    made = sandbox.requests()
-    expected, active = incremental_minimum(sandbox.records, made, state, PAGE_SIZE)
-    assert set(expected) == {"messages", "polls", "unsubscribes", "livefeed"}
-    counts = requests_by_stream(made, STREAM_PATHS)
-    assert {stream: counts[stream] for stream in expected} == expected
-    everything = cursor_pages(len(sandbox.records("messages")), PAGE_SIZE)
-    assert expected["messages"] < everything, "a full re-read would cost the same"
-    assert events_requested(made) == active
-    assert len(active) < len(sandbox.records("livefeed")), "every message's events re-read"
-    signatures = [(r["path"], tuple(sorted(r["query"].items()))) for r in made]
-    assert len(signatures) == len(set(signatures)), "a request was repeated"
-
-
 def test_meltano_run_into_postgres_then_incremental(e2e_sandbox, postgres, tmp_path):
     schema = unique_name("e2e_pg")
     streams = selected_streams()
@@ -82,7 +56,7 @@ def test_meltano_run_into_postgres_then_incremental(e2e_sandbox, postgres, tmp_p
         postgres,
         tmp_path,
         TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=schema,
-        TAP_MIXMAX_PAGE_SIZE=str(PAGE_SIZE),
+        TAP_MIXMAX_PAGE_SIZE=str(INCREMENTAL_PAGE_SIZE),
     )
     before = {stream: e2e_sandbox.ids(stream) for stream in streams}
     assert sum(map(len, before.values())) > 0, "the sandbox has no records at all"
