@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import sys
 
-from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from singer_sdk.singerlib.encoding.simple import Message, StateMessage
 
 
 class StateFlushingWriter(MsgSpecWriter):
     """msgspec JSON lines, flushed when a STATE message is written."""
+
+    def serialize_message(self, message: Message) -> bytes:  # type: ignore[override]
+        # Each line in its own bytes: the SDK's writer reuses one module-wide buffer,
+        # which lanes, accounts and the SIGTERM handler would splice into each other.
+        return encoder.encode(message.to_dict()) + b"\n"
 
     def write_message(self, message: Message) -> None:
         sys.stdout.buffer.write(self.format_message(message))
