@@ -34,6 +34,7 @@ import dataclasses
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -472,18 +473,23 @@ def run_tests(root: Path, tests: tuple[str, ...]) -> Outcome:
     argv = [str(PYTHON), "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
     argv += [f"--timeout={MUTANT_TEST_TIMEOUT}", *tests]
     started = time.monotonic()
+    # Its own process group, so a hung run's tap processes and servers go with it.
+    process = subprocess.Popen(
+        argv,
+        cwd=root,
+        env=environment(root),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        done = subprocess.run(
-            argv,
-            cwd=root,
-            env=environment(root),
-            capture_output=True,
-            text=True,
-            timeout=RUN_TIMEOUT,
-            check=False,  # a failing test is the point
-        )
+        stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
     except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
         return Outcome("HUNG", time.monotonic() - started, f"no result in {RUN_TIMEOUT} s")
+    done = subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
     seconds = time.monotonic() - started
     failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.M)
     if done.returncode == 0:
