@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 
-.PHONY: venv lint typecheck unit e2e test demo bench docs docs-check clean meltano airflow-venv targets dbt-venv pg-start pg-stop
+.PHONY: venv lint typecheck unit e2e test demo bench docs docs-check clean meltano airflow-venv targets dbt-venv pg-start pg-stop mutants
 
 venv: $(VENV)/.installed
 
@@ -32,13 +32,17 @@ unit: venv
 bench: venv
 	$(BIN)/python scripts/bench.py
 
+# Deliberate breaks of the README's guarantees; each must fail its guarding tests.
+mutants: venv
+	$(BIN)/python scripts/mutants.py
+
 docs: venv
 	$(BIN)/python scripts/gen_readme.py
 
 docs-check: venv
 	$(BIN)/python scripts/gen_readme.py --check
 
-test: lint typecheck docs-check unit e2e
+test: lint typecheck docs-check unit mutants e2e
 
 # Pipelines: Meltano (.tools/meltano + plugins in .meltano/), Airflow (.tools/airflow),
 # a throw-away PostgreSQL (scripts/pg.sh), the end-to-end tests and the demo.

@@ -3,8 +3,9 @@
 `X-RateLimit-Reset` is undocumented, so its style is one setting (`RESET_STYLES`):
 "delta" = whole seconds until a slot frees (ceil), "epoch" = epoch seconds of that moment,
 "epoch_ms" = the same in milliseconds, "http_date" = that moment as an HTTP date (a form the
-reference does not expect, for testing `tap-mixmax --doctor`). Rejected (429) requests do
-not use up quota.
+reference does not expect, for testing `tap-mixmax --doctor`); "none" sends no
+`X-RateLimit-*` header at all (only secondary sources report them), so a client must pace
+itself and obey `Retry-After`. Rejected (429) requests do not use up quota.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 
 DEFAULT_RATE_LIMIT = 120
 DEFAULT_RATE_WINDOW = 60.0
-RESET_STYLES = ("delta", "epoch", "epoch_ms", "http_date")
+RESET_STYLES = ("delta", "epoch", "epoch_ms", "http_date", "none")
+NO_RATE_HEADERS = "none"
 DEFAULT_RESET_STYLE = "delta"
 
 
@@ -51,6 +53,8 @@ class RateLimiter:
     def _headers(self, hits: collections.deque[float], now: float) -> tuple[dict[str, str], int]:
         until = (hits[0] + self.window - now) if hits else 0.0
         delta = max(0, math.ceil(until))
+        if self.reset_style == NO_RATE_HEADERS:
+            return {}, max(1, delta)
         if self.reset_style == "delta":
             reset = str(delta)
         elif self.reset_style == "epoch":

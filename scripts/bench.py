@@ -1,15 +1,20 @@
 """Benchmarks: requests against the minimum, throughput under the limit, CPU and memory.
 
 Prints figures; asserts nothing. Every comparison has its baseline measured in the same
-run. `make bench` runs all of it (a few minutes: the throughput row alone pages for two
-minutes under the real limit); `--quick` skips the slow rows.
+run. `make bench` runs all of it (about 15 minutes: the throughput row alone pages for
+three minutes under the real limit); `--quick` skips the slow rows, `--only` picks some.
+
+CPU is the tap process's own (user + system, from wait4), against the raw loop of
+scripts/bench_raw.py over the same pages of scripts/bench_data.py: messages with every
+documented field filled, sequence recipients, live-feed events. Each ratio is given with
+process start-up (a whole 30,000-row sync) and without it (the same sync less the same
+command on empty data).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import re
@@ -23,43 +28,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import requests
+from bench_data import DATASETS, SELECTED, Pages, PageServer
 
 from mixmax_sandbox import Sandbox
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from request_counts import full_sync_minimum, requests_by_stream
+
 BIN = Path(sys.executable).parent
+SCRIPTS = Path(__file__).resolve().parent
 PAGE = 300
-# Request path -> stream, most specific first.
-ROUTES = [
-    (re.compile(r"/v1/sequences/[^/]+/recipients$"), "sequence_recipients"),
-    (re.compile(r"/v1/teams/[^/]+/members$"), "team_members"),
-    (re.compile(r"/v1/rules/[^/]+/actions$"), "rule_actions"),
-    (re.compile(r"/v1/livefeed/events$"), "livefeed_events"),
-    (re.compile(r"/v1/users/me$"), "users"),
-    (re.compile(r"/v1/userpreferences/me$"), "user_preferences"),
-    (re.compile(r"/v1/appointmentlinks/me$"), "appointment_links"),
-]
-LIST_PATHS = {
-    "sequences": "/v1/sequences",
-    "messages": "/v1/messages",
-    "snippets": "/v1/snippets",
-    "polls": "/v1/polls",
-    "unsubscribes": "/v1/unsubscribes",
-    "livefeed": "/v1/livefeed",
-    "teams": "/v1/teams",
-    "rules": "/v1/rules",
-    "snippet_tags": "/v1/snippettags",
-    "sequence_folders": "/v1/sequencefolders",
-    "code_snippets": "/v1/codesnippets",
-    "meeting_types": "/v1/meetingtypes",
-    "meeting_invites": "/v1/meetinginvites",
-    "insights_reports": "/v1/insightsreports",
-    "qa": "/v1/qa",
-    "yesno": "/v1/yesno",
-    "file_requests": "/v1/filerequests",
-}
-
-
 # Runs the tap's real entry point and records its peak RSS (VmHWM, KiB) at exit.
 HWM_SHIM = """
 import atexit, sys
@@ -75,38 +53,10 @@ main()
 """
 
 
-def stream_of(path: str) -> str:
-    for pattern, stream in ROUTES:
-        if pattern.search(path):
-            return stream
-    for stream, list_path in LIST_PATHS.items():
-        if path == list_path:
-            return stream
-    return path
+def stream_paths() -> dict[str, str]:
+    from tap_mixmax.streams import STREAM_TYPES  # noqa: PLC0415
 
-
-def pages(rows: int) -> int:
-    return max(1, math.ceil(rows / PAGE))
-
-
-def minimum_requests(sb: Sandbox) -> Counter[str]:
-    """The fewest requests that can read the sandbox in full, per stream."""
-    floor: Counter[str] = Counter()
-    for stream in LIST_PATHS:
-        floor[stream] = pages(len(sb.ids(stream)))
-    for stream in ("users", "user_preferences", "appointment_links"):
-        floor[stream] = 1
-    by_parent = Counter(r["sequenceId"] for r in sb.records("sequence_recipients"))
-    floor["sequence_recipients"] = sum(
-        # A full last page needs one more request to prove it was the last.
-        pages(by_parent[s]) + (by_parent[s] % PAGE == 0 and by_parent[s] > 0)
-        for s in sb.ids("sequences")
-    )
-    floor["team_members"] = len(sb.ids("teams"))
-    floor["rule_actions"] = 0  # embedded in /rules with expand=actions
-    active = [r for r in sb.records("livefeed") if r.get("lastEventAt") is not None]
-    floor["livefeed_events"] = len(active)
-    return floor
+    return {stream.name: stream.path for stream in STREAM_TYPES}
 
 
 def tap_env() -> dict[str, str]:
@@ -191,10 +141,11 @@ def table(title: str, header: list[str], rows: Iterable[list[Any]]) -> None:
 
 def bench_requests(directory: Path) -> None:
     with Sandbox(seed=42, scale="medium", rate_limit=None) as sb:
-        floor = minimum_requests(sb)
+        floor = full_sync_minimum(sb)
+        paths = stream_paths()
         sb.clear_requests()
         state, _, _ = run_tap(directory, sb)
-        full = Counter(stream_of(r.path) for r in sb.requests)
+        full = requests_by_stream(sb.requests, paths)
         # With `users` selected, its /users/me request is also the connection check.
         rows = [
             [s, len(sb.ids(s)), floor[s], full.get(s, 0), full.get(s, 0) - floor[s]]
@@ -211,11 +162,11 @@ def bench_requests(directory: Path) -> None:
         incremental = {"messages", "polls", "unsubscribes", "livefeed", "livefeed_events"}
         sb.clear_requests()
         run_tap(directory, sb, streams=incremental, state=state)
-        idle = Counter(stream_of(r.path) for r in sb.requests)
+        idle = requests_by_stream(sb.requests, paths)
         summary = sb.advance(days=1)
         sb.clear_requests()
         run_tap(directory, sb, streams=incremental, state=state)
-        day = Counter(stream_of(r.path) for r in sb.requests)
+        day = requests_by_stream(sb.requests, paths)
         table(
             "Incremental sync: requests (no changes, then one sandbox day of changes)",
             ["stream", "no changes", "one day"],
@@ -365,69 +316,147 @@ def bench_slow_api(directory: Path, latency: float) -> None:
     )
 
 
-def baseline_loop(url: str, token: str, out: Path) -> None:
-    """The raw floor: plain requests + json.loads, one Singer-shaped line per record."""
-    session = requests.Session()
-    session.headers["X-API-Token"] = token
-    cursor = None
-    with out.open("w") as sink:
-        while True:
-            params = {"limit": PAGE, **({"next": cursor} if cursor else {})}
-            body = json.loads(session.get(f"{url}/messages", params=params, timeout=60).content)
-            for row in body["results"]:
-                sink.write(
-                    json.dumps({"type": "RECORD", "stream": "messages", "record": row}) + "\n"
-                )
-            if not body.get("hasNext"):
-                return
-            cursor = body["next"]
+CPU_ROWS = 30_000
 
 
-def timed_baseline(directory: Path, sb: Sandbox) -> tuple[float, int]:
-    code = (
-        "import sys, pathlib; sys.path.insert(0, sys.argv[4]); from bench import baseline_loop; "
-        "baseline_loop(sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3]))"
-    )
-    out = directory / "baseline.jsonl"
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, sb.url, sb.token, str(out), str(Path(__file__).parent)]
-    )
-    _, status, usage = os.wait4(process.pid, 0)
+def cpu_seconds(argv: list[str], out: Path, env: dict[str, str] | None = None) -> float:
+    """User + system CPU of one process (not its children), its stdout into `out`."""
+    with out.open("wb") as sink:
+        process = subprocess.Popen(
+            argv, stdout=sink, stderr=subprocess.DEVNULL, env=env or tap_env()
+        )
+        _, status, usage = os.wait4(process.pid, 0)
     if status != 0:
-        raise SystemExit("baseline failed")
-    lines = sum(1 for _ in out.open())
-    return usage.ru_utime + usage.ru_stime, lines
+        raise SystemExit(f"failed with status {status}: {' '.join(argv)}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def tap_argv(
+    directory: Path, url: str, token: str, streams: set[str] | None, *, accounts: bool = False
+) -> list[str]:
+    directory.mkdir(parents=True, exist_ok=True)
+    config: dict[str, Any] = {"api_url": url, "max_requests_per_minute": UNPACED}
+    if accounts:
+        config["accounts"] = [{"name": "one", "api_token": token}]
+    else:
+        config["api_token"] = token
+    config_path = directory / "config.json"
+    config_path.write_text(json.dumps(config))
+    catalog = write_catalog(directory, config_path, streams)
+    return [str(BIN / "tap-mixmax"), "--config", str(config_path), "--catalog", str(catalog)]
+
+
+def raw_argv(dataset: str, url: str, token: str, out: Path) -> list[str]:
+    return [sys.executable, str(SCRIPTS / "bench_raw.py"), dataset, url, token, str(out)]
+
+
+def records_in(path: Path, stream: str) -> int:
+    marker = f'"stream":"{stream}"'
+    with path.open() as lines:
+        return sum(1 for line in lines if line.startswith('{"type":"RECORD"') and marker in line)
+
+
+def raw_records_in(path: Path, stream: str) -> int:
+    marker = f'"stream": "{stream}"'
+    with path.open() as lines:
+        return sum(1 for line in lines if marker in line)
 
 
 def bench_cpu(directory: Path, rows: int, repeats: int) -> None:
-    with Sandbox(seed=9, scale="large", messages=rows, rate_limit=None) as sb:
-        tap_cpu, base_cpu = [], []
-        for _ in range(repeats):
-            _, cpu, _ = run_tap(directory, sb, streams={"messages"})
-            tap_cpu.append(cpu)
-            cpu, _ = timed_baseline(directory, sb)
-            base_cpu.append(cpu)
-        count = len(sb.ids("messages"))
-        tap_median, base_median = statistics.median(tap_cpu), statistics.median(base_cpu)
-        table(
-            f"CPU per record: messages sync of {count:,} rows, no rate limit, median of {repeats}",
-            ["run", "CPU s", "records/s", "us/record"],
-            [
-                [
-                    "tap-mixmax",
-                    f"{tap_median:.2f}",
-                    f"{count / tap_median:,.0f}",
-                    f"{tap_median / count * 1e6:.1f}",
-                ],
-                [
-                    "raw baseline",
-                    f"{base_median:.2f}",
-                    f"{count / base_median:,.0f}",
-                    f"{base_median / count * 1e6:.1f}",
-                ],
-            ],
-        )
-        print(f"  ratio tap / baseline: {tap_median / base_median:.2f}x")
+    """Tap against the raw loop, same pages, per data set; medians of `repeats` runs."""
+    table_rows = []
+    for dataset in DATASETS:
+        work = directory / f"cpu-{dataset}"
+        work.mkdir(exist_ok=True)
+        with PageServer(Pages(dataset, rows)) as full, PageServer(Pages("empty", 0)) as empty:
+            tap_full = tap_argv(work / "full", full.url, full.token, SELECTED[dataset])
+            tap_empty = tap_argv(work / "empty", empty.url, empty.token, SELECTED[dataset])
+            runs: dict[str, list[float]] = {"tap": [], "tap0": [], "raw": [], "raw0": []}
+            for _ in range(repeats):  # interleaved, so both see the same machine
+                runs["tap"].append(cpu_seconds(tap_full, work / "tap.jsonl"))
+                raw_out = work / "raw.jsonl"
+                runs["raw"].append(
+                    cpu_seconds(raw_argv(dataset, full.url, full.token, raw_out), work / "raw.log")
+                )
+                runs["tap0"].append(cpu_seconds(tap_empty, work / "tap0.jsonl"))
+                runs["raw0"].append(
+                    cpu_seconds(
+                        raw_argv(dataset, empty.url, empty.token, work / "raw0.jsonl"),
+                        work / "raw0.log",
+                    )
+                )
+        emitted = records_in(work / "tap.jsonl", dataset)
+        read_raw = raw_records_in(work / "raw.jsonl", dataset)
+        if emitted != rows or read_raw != rows:
+            raise SystemExit(f"{dataset}: the tap emitted {emitted}, the raw loop {read_raw}")
+        tap, tap0, raw, raw0 = (statistics.median(runs[k]) for k in ("tap", "tap0", "raw", "raw0"))
+        table_rows.append([
+            dataset, f"{rows:,}", f"{tap:.2f}", f"{raw:.2f}", f"{tap / raw:.2f}x",
+            f"{tap0:.2f}", f"{raw0:.2f}", f"{(tap - tap0) / rows * 1e6:.1f}",
+            f"{(raw - raw0) / rows * 1e6:.1f}", f"{(tap - tap0) / (raw - raw0):.2f}x",
+        ])  # fmt: skip
+    table(
+        f"CPU against the raw loop (requests + json.loads, same pages), median of {repeats}; "
+        "every documented field filled",
+        ["data set", "rows", "tap s", "raw s", "ratio", "tap start s", "raw start s",
+         "tap us/row", "raw us/row", "ratio w/o start"],
+        table_rows,
+    )  # fmt: skip
+
+
+IMPORT = "import requests"
+
+
+def bench_startup(directory: Path, repeats: int) -> None:
+    """The fixed cost: what a process pays before its first record."""
+    with PageServer(Pages("empty", 0)) as empty:
+        token = empty.token
+        tap = str(BIN / "tap-mixmax")
+        discover = tap_argv(directory / "disc", empty.url, token, None)[:3]
+        every = tap_argv(directory / "one-token", empty.url, token, None)
+        account = tap_argv(directory / "one-account", empty.url, token, None, accounts=True)
+        cases = [
+            ("python -c pass (the interpreter)", [sys.executable, "-c", "pass"]),
+            ("python -c 'import requests' (the raw floor)", [sys.executable, "-c", IMPORT]),
+            ("tap-mixmax --about", [tap, "--about"]),
+            ("tap-mixmax --discover", [*discover, "--discover"]),
+            ("sync of nothing, api_token, every stream", every),
+            ("sync of nothing, one account, every stream", account),
+        ]
+        rows = []
+        for label, argv in cases:
+            runs = [cpu_seconds(argv, directory / "startup.out") for _ in range(repeats)]
+            rows.append([label, f"{statistics.median(runs) * 1000:.0f}"])
+    table(f"Start-up CPU, median of {repeats}", ["process", "CPU ms"], rows)
+    bench_imports(top=15)
+
+
+def bench_imports(top: int) -> None:
+    """Where `tap-mixmax --about` spends its import time (python -X importtime), summed by
+    top-level package: each module's own time, so nothing is counted twice."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(BIN / "tap-mixmax"), "--about"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=tap_env(),
+    )
+    by_package: Counter[str] = Counter()
+    modules: Counter[str] = Counter()
+    for line in done.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line)
+        if match:
+            by_package[match[2].split(".")[0]] += int(match[1])
+            modules[match[2].split(".")[0]] += 1
+    total = sum(by_package.values())
+    table(
+        f"Imports of tap-mixmax --about: {total / 1000:.0f} ms (wall, one run), by package",
+        ["package", "modules", "ms", "share"],
+        [
+            [name, modules[name], f"{spent / 1000:.1f}", f"{spent / total:.0%}"]
+            for name, spent in by_package.most_common(top)
+        ],
+    )
 
 
 def bench_memory(directory: Path, sizes: list[int]) -> None:
@@ -439,12 +468,18 @@ def bench_memory(directory: Path, sizes: list[int]) -> None:
     table("Peak RSS of the tap process, messages sync", ["rows", "peak RSS MiB", "CPU s"], rows)
 
 
+SECTIONS = ("requests", "cpu", "startup", "memory", "org", "slow", "throughput")
+SLOW_SECTIONS = {"slow", "throughput"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="skip throughput and the 1M-row RSS")
-    parser.add_argument("--cpu-rows", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="one run each; no slow rows")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, help="these sections only")
+    parser.add_argument("--cpu-rows", type=int, default=CPU_ROWS)
     parser.add_argument("--throughput-minutes", type=float, default=3.0)
     args = parser.parse_args()
+    sections = set(args.only or SECTIONS) - (SLOW_SECTIONS if args.quick else set())
     print(f"tap-mixmax benchmarks, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
@@ -452,12 +487,19 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        bench_requests(directory)
-        bench_cpu(directory, args.cpu_rows, repeats=1 if args.quick else 3)
-        bench_memory(directory, [10_000, 100_000] if args.quick else [10_000, 1_000_000])
-        bench_org(directory, ORG_USERS)
-        if not args.quick:
+        if "requests" in sections:
+            bench_requests(directory)
+        if "cpu" in sections:
+            bench_cpu(directory, args.cpu_rows, repeats=1 if args.quick else 3)
+        if "startup" in sections:
+            bench_startup(directory, repeats=1 if args.quick else 5)
+        if "memory" in sections:
+            bench_memory(directory, [10_000, 100_000] if args.quick else [10_000, 1_000_000])
+        if "org" in sections:
+            bench_org(directory, ORG_USERS)
+        if "slow" in sections:
             bench_slow_api(directory, latency=1.0)
+        if "throughput" in sections:
             bench_throughput(directory, args.throughput_minutes)
 
 

@@ -10,6 +10,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+# Per-test timeouts (pytest-timeout): the default is in pyproject.toml; an end-to-end test
+# runs Meltano or Airflow and gets this much unless it asks for its own.
+E2E_TEST_TIMEOUT_SECONDS = 1800
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("e2e") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(E2E_TEST_TIMEOUT_SECONDS))
+
 
 @pytest.fixture
 def sandbox() -> Iterator[object]:

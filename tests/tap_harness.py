@@ -18,6 +18,16 @@ from typing import Any
 TAP_EXECUTABLE = str(Path(sys.executable).with_name("tap-mixmax"))
 
 
+def _stream_paths() -> dict[str, str]:
+    from tap_mixmax.streams import STREAM_TYPES
+
+    return {stream.name: stream.path for stream in STREAM_TYPES}
+
+
+# Stream name -> its path template, e.g. "/sequences/{sequenceId}/recipients".
+STREAM_PATHS = _stream_paths()
+
+
 @dataclass
 class TapOutput:
     """Singer messages of one run, by type and stream."""
@@ -168,3 +178,26 @@ def record_ids(messages: list[dict[str, Any]], stream: str, account: str | None 
         and m["stream"] == stream
         and (account is None or m["record"].get("account") == account)
     }
+
+
+def assert_last_state_is_the_newest(
+    messages: list[dict[str, Any]], bookmarks_of: Any = lambda state: state.get("bookmarks", {})
+) -> None:
+    """The last STATE holds every bookmark any earlier STATE held, at least as far on.
+
+    `bookmarks_of(state)` gives one {stream: entry} mapping (with `accounts`, call this
+    once per account). A STATE older than the records before it passes a resume test
+    (rows repeat, none are lost), so only this catches a stale last word.
+    """
+    states = [bookmarks_of(m["value"]) for m in messages if m["type"] == "STATE"]
+    assert states, "no STATE at all"
+    final, earlier = states[-1], states[:-1]
+    seen = 0
+    for bookmarks in earlier:
+        for stream, entry in bookmarks.items():
+            value = entry.get("replication_key_value")
+            if value:
+                seen += 1
+                last = final.get(stream, {}).get("replication_key_value") or ""
+                assert last >= value, f"{stream}: the last STATE is behind an earlier one"
+    assert seen, "no bookmark before the last STATE: the check proves nothing"

@@ -24,6 +24,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from request_counts import (
+    cursor_pages,
+    events_requested,
+    incremental_minimum,
+    requests_by_stream,
+)
+from tap_harness import STREAM_PATHS
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / ".tools"
@@ -73,6 +80,19 @@ class SandboxProcess:
 
     def ids(self, stream: str, user: int = 0) -> set[str]:
         return {str(i) for i in self._get(f"/ids/{stream}?user={user}")["ids"]}
+
+    def records(self, stream: str, user: int = 0) -> list[dict[str, t.Any]]:
+        """The rows the API serves, newest first."""
+        return self._get(f"/records/{stream}?user={user}")["records"]
+
+    def requests(self) -> list[dict[str, t.Any]]:
+        """Every API request since the last clear_requests(), in order."""
+        return self._get("/requests")["requests"]
+
+    def clear_requests(self) -> None:
+        req = urllib.request.Request(f"{self.control_url}/requests", method="DELETE")
+        with urllib.request.urlopen(req, timeout=30):
+            pass
 
     def counts(self) -> dict[str, int]:
         return self._get("/counts")
@@ -274,3 +294,28 @@ def datetime_properties(schema: dict[str, t.Any]) -> set[str]:
         if any(option.get("format") == "date-time" for option in options):
             found.add(name)
     return found
+
+
+# Small pages, so that re-reading a whole list costs more requests than reading what changed.
+INCREMENTAL_PAGE_SIZE = 20
+
+
+def assert_read_only_what_changed(sandbox, state: dict) -> None:
+    """The incremental run's requests per incremental stream are exactly the fewest that
+    read from the bookmarks (less their lookback), and events are read for exactly the
+    messages with new activity."""
+    made = sandbox.requests()
+    expected, active = incremental_minimum(sandbox.records, made, state, INCREMENTAL_PAGE_SIZE)
+    assert set(expected) == {"messages", "polls", "unsubscribes", "livefeed"}
+    counts = requests_by_stream(made, STREAM_PATHS)
+    assert {stream: counts[stream] for stream in expected} == expected
+    everything = cursor_pages(len(sandbox.records("messages")), INCREMENTAL_PAGE_SIZE)
+    assert expected["messages"] < everything, "a full re-read would cost the same"
+    assert events_requested(made) == active
+    assert len(active) < len(sandbox.records("livefeed")), "every message's events re-read"
+    # Nothing read twice (but /users/me: each Meltano run, e.g. each Airflow task, checks
+    # its token once).
+    signatures = [
+        (r["path"], tuple(sorted(r["query"].items()))) for r in made if r["path"] != "/v1/users/me"
+    ]
+    assert len(signatures) == len(set(signatures)), "a request was repeated"

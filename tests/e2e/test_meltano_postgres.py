@@ -6,6 +6,8 @@ import json
 
 import pytest
 from e2e_helpers import (
+    INCREMENTAL_PAGE_SIZE,
+    assert_read_only_what_changed,
     datetime_properties,
     meltano,
     meltano_env,
@@ -49,7 +51,13 @@ def test_meltano_run_into_postgres_then_incremental(e2e_sandbox, postgres, tmp_p
     schema = unique_name("e2e_pg")
     streams = selected_streams()
     specs = stream_schemas()
-    env = meltano_env(e2e_sandbox, postgres, tmp_path, TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=schema)
+    env = meltano_env(
+        e2e_sandbox,
+        postgres,
+        tmp_path,
+        TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=schema,
+        TAP_MIXMAX_PAGE_SIZE=str(INCREMENTAL_PAGE_SIZE),
+    )
     before = {stream: e2e_sandbox.ids(stream) for stream in streams}
     assert sum(map(len, before.values())) > 0, "the sandbox has no records at all"
 
@@ -101,7 +109,9 @@ def test_meltano_run_into_postgres_then_incremental(e2e_sandbox, postgres, tmp_p
     state = json.loads(state_out[state_out.index("{") : state_out.rindex("}") + 1])
     assert state.get("singer_state", {}).get("bookmarks"), f"no bookmarks in {state_id}"
 
+    e2e_sandbox.clear_requests()
     meltano(["run", "tap-mixmax", "target-postgres"], env)
+    assert_read_only_what_changed(e2e_sandbox, state["singer_state"])
 
     with pg_connect(postgres) as conn, conn.cursor() as cur:
         for stream in streams:

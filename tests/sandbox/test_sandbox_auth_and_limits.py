@@ -81,3 +81,14 @@ def test_errors_and_faults_carry_rate_headers_too():
         assert anonymous.status_code == 401 and "X-RateLimit-Remaining" in anonymous.headers
         missing = session.get(f"{sb.url}/nope", headers={"X-API-Token": sb.token}, timeout=10)
         assert missing.status_code == 404 and missing.headers["X-RateLimit-Remaining"] == "9"
+
+
+def test_reset_style_none_limits_without_rate_headers():
+    with Sandbox(seed=1, rate_limit=2, rate_window=2.0, reset_style="none") as sb:
+        session = requests.Session()
+        headers = {"X-API-Token": sb.token}
+        answers = [session.get(f"{sb.url}/users/me", headers=headers, timeout=10) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        for answer in answers:
+            assert not [h for h in answer.headers if h.lower().startswith("x-ratelimit")]
+        assert 1 <= int(answers[-1].headers["Retry-After"]) <= 2

@@ -190,8 +190,12 @@ def test_a_token_revoked_mid_sync_fails_only_its_account(tmp_path):
 
 
 def test_accounts_sync_concurrently_and_each_within_its_own_server_limit():
+    # One lane per account: none has a request in flight when its window fills, so the
+    # rate headers alone keep every account free of 429s.
     with org(rate_limit=8, rate_window=1.0) as sb:
-        config = accounts_config(sb, page_size=5, max_parallel_accounts=USERS)
+        config = accounts_config(
+            sb, page_size=5, max_parallel_accounts=USERS, max_parallel_streams=1
+        )
         output = run_tap(config, streams={"messages", "sequences", "sequence_recipients"})
         for index in range(USERS):
             got = ids_by_account(output, "sequence_recipients")[name(index)]
@@ -200,7 +204,9 @@ def test_accounts_sync_concurrently_and_each_within_its_own_server_limit():
         first, last = users.index(0), len(users) - 1 - users[::-1].index(0)
         assert {1, 2} <= set(users[first:last]), "accounts ran one after another"
         too_many = collections.Counter(r.user for r in sb.requests if r.status == 429)
-        assert all(count <= 3 for count in too_many.values()), too_many
+        assert not too_many, too_many
+        answered = collections.Counter(r.user for r in sb.requests if r.status == 200)
+        assert min(answered.values()) > 2 * 8, "too few requests per user to fill a window"
 
 
 def test_one_account_at_a_time_when_asked():

@@ -6,9 +6,10 @@ import re
 
 import jsonschema
 import pytest
-from tap_harness import run_tap, sandbox_config
+from request_counts import full_sync_minimum, requests_by_stream
+from tap_harness import STREAM_PATHS, run_tap, sandbox_config
 
-from tap_mixmax.streams import STREAM_TYPES
+from tap_mixmax.streams import CORE_STREAMS, STREAM_TYPES
 
 ALL_STREAMS = [stream.name for stream in STREAM_TYPES]
 INCREMENTAL = {
@@ -51,6 +52,7 @@ def test_records_match_their_schema_and_come_after_it(full_sync, stream):
     output, _ = full_sync
     schema_seen = False
     validator = None
+    validated = 0
     for message in output.messages:
         if message.get("stream") != stream:
             continue
@@ -62,8 +64,10 @@ def test_records_match_their_schema_and_come_after_it(full_sync, stream):
         elif message["type"] == "RECORD":
             assert schema_seen, f"{stream} RECORD before its SCHEMA"
             validator.validate(message["record"])
+            validated += 1
             # The sandbox only sends documented fields: anything in _extra is schema drift.
             assert message["record"]["_extra"] is None, message["record"]["_extra"]
+    assert validated, f"no {stream} record was validated"
 
 
 def _datetime_values(schema: dict, value, path=""):
@@ -106,18 +110,34 @@ def test_full_sync_pages_at_300_and_reads_every_recipient_page(shared_sandbox, f
         assert offsets == list(range(0, 300 * len(offsets), 300))
 
 
-def test_full_sync_uses_the_fewest_requests(shared_sandbox, full_sync):
-    """Each list costs ceil(rows/300) pages (at least 1), recipients likewise per sequence."""
+def test_full_sync_uses_exactly_the_fewest_requests(shared_sandbox, full_sync):
+    """Per stream: ceil(rows/300) pages of each list (one if empty), recipients by offset
+    until a short page, one page per team's members and per message with activity, rule
+    actions embedded in /rules; nothing more."""
     _, requests_made = full_sync
-    by_path: dict[str, int] = {}
-    for r in requests_made:
-        by_path[r.path] = by_path.get(r.path, 0) + 1
-    for path, stream in [("/v1/messages", "messages"), ("/v1/sequences", "sequences")]:
-        rows = len(shared_sandbox.ids(stream))
-        assert by_path[path] <= max(1, -(-rows // 300)) + 1
+    made = requests_by_stream(requests_made, STREAM_PATHS)
+    expected = full_sync_minimum(shared_sandbox)
+    assert dict(made) == {stream: n for stream, n in expected.items() if n}
+    assert sum(made.values()) > 2 * len(ALL_STREAMS), "too small a sandbox to count pages"
     # No request is ever repeated: every path+query pair is unique.
     signatures = [(r.path, tuple(sorted(r.query.items()))) for r in requests_made]
     assert len(signatures) == len(set(signatures))
+
+
+CORE = [stream.name for stream in CORE_STREAMS]
+SMALL_PAGE = 37  # not a divisor of any count here: short last pages and several pages
+
+
+def test_every_list_is_read_to_its_end_in_exactly_the_fewest_pages(shared_sandbox):
+    shared_sandbox.clear_requests()
+    output = run_tap(sandbox_config(shared_sandbox, page_size=SMALL_PAGE), streams=set(CORE))
+    made = requests_by_stream(shared_sandbox.requests, STREAM_PATHS)
+    expected = full_sync_minimum(shared_sandbox, SMALL_PAGE)
+    assert dict(made) == {stream: expected[stream] for stream in CORE}
+    assert made["messages"] > 2, "messages fit in two pages: paging is barely exercised"
+    assert made["sequence_recipients"] > len(shared_sandbox.ids("sequences"))
+    for stream in CORE:
+        assert sorted(output.ids(stream)) == sorted(shared_sandbox.ids(stream)), stream
 
 
 def test_state_does_not_grow_with_parents(full_sync):

@@ -43,23 +43,17 @@ def test_faults_on_a_random_tenth_of_requests_lose_nothing():
         assert any(r.fault for r in sb.requests)
 
 
-def test_a_tight_server_limit_is_obeyed_with_few_429s():
+def test_a_tight_server_limit_is_obeyed_from_its_headers_alone():
+    # The tap's own pace is off (sandbox_config); X-RateLimit-Remaining/Reset must do it.
+    # One lane: no request in flight when the window fills, so not a single 429.
     with sandbox_with(rate_limit=10, rate_window=1.0) as sb:
-        output = run_tap(sandbox_config(sb, page_size=50), streams=STREAMS)
+        config = sandbox_config(sb, page_size=50, max_parallel_streams=1)
+        output = run_tap(config, streams=STREAMS)
         assert_exact(output, sb)
         answered = [r for r in sb.requests if r.status == 200]
         too_many = [r for r in sb.requests if r.status == 429]
-        assert len(answered) > 20, "too few requests to exercise the limit"
-        assert len(too_many) <= 3, f"{len(too_many)} 429s"
-
-
-def test_retry_after_waits_are_logged_at_info(caplog):
-    with sandbox_with() as sb:
-        sb.add_fault("429", path="/messages", times=1, retry_after=1)
-        with caplog.at_level("INFO"):
-            run_tap(sandbox_config(sb), streams={"messages"})
-        waits = [r for r in caplog.records if "Waiting" in r.getMessage()]
-        assert waits and waits[0].levelname == "INFO" and "1.0 s" in waits[0].getMessage()
+        assert len(answered) > 30, "too few requests to exercise the limit"
+        assert too_many == [], f"{len(too_many)} 429s"
 
 
 @pytest.mark.parametrize("stream", ["qa", "meeting_types"])

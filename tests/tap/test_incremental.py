@@ -4,32 +4,50 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tap_harness import run_tap, sandbox_config
+from request_counts import events_requested, incremental_minimum, requests_by_stream
+from tap_harness import STREAM_PATHS, run_tap, sandbox_config
 
 from tap_mixmax.records import normalize_timestamp
 
 INCREMENTAL = ("messages", "polls", "unsubscribes", "livefeed")
 
 
-def _count(requests_made, path_suffix: str) -> int:
-    return sum(1 for r in requests_made if r.path.endswith(path_suffix))
+# Small pages, so that reading down to bookmark - lookback spans several of them.
+PAGE = 20
 
 
-def test_rerun_without_changes_costs_at_most_two_requests_per_incremental_stream(sandbox):
-    config = sandbox_config(sandbox)
-    first = run_tap(config, streams=set(INCREMENTAL))
+def minimum(sb, requests_made, state: dict) -> tuple[dict, set[str]]:
+    return incremental_minimum(
+        sb.records,
+        requests_made,
+        state,
+        PAGE,
+        served_events=lambda message: len(sb.world.served_events(message)),
+    )
+
+
+def test_rerun_without_changes_costs_exactly_the_fewest_requests(sandbox):
+    config = sandbox_config(sandbox, page_size=PAGE)
+    streams = {*INCREMENTAL, "livefeed_events"}
+    first = run_tap(config, streams=streams)
     sandbox.clear_requests()
-    second = run_tap(config, streams=set(INCREMENTAL), state=first.last_state)
+    second = run_tap(config, streams=streams, state=first.last_state)
     made = list(sandbox.requests)
-    for stream in ("messages", "polls", "unsubscribes", "livefeed"):
-        assert _count(made, f"/v1/{stream}") <= 2, stream
-    # Nothing new happened, so nothing newer than the bookmarks may be missing, and
-    # the state is unchanged.
-    assert second.last_state["bookmarks"]["messages"] == first.last_state["bookmarks"]["messages"]
+    expected, active = minimum(sandbox, made, first.last_state)
+    assert dict(requests_by_stream(made, STREAM_PATHS)) == {
+        "users": 1,  # the connection check
+        **{stream: n for stream, n in expected.items() if n},
+    }
+    assert expected["messages"] > 1, "the lookback fits in one page: the count proves little"
+    # Events only of messages whose last event is not older than the last sync's bookmark.
+    assert events_requested(made) == active
+    # Nothing new happened, so the state is unchanged.
+    for stream in INCREMENTAL:
+        assert second.last_state["bookmarks"][stream] == first.last_state["bookmarks"][stream]
 
 
 def test_rerun_after_time_moves_picks_up_every_new_and_changed_row(sandbox):
-    config = sandbox_config(sandbox)
+    config = sandbox_config(sandbox, page_size=PAGE)
     streams = {*INCREMENTAL, "livefeed_events", "sequences", "sequence_recipients", "snippets"}
     first = run_tap(config, streams=streams)
     before = {s: {r["_id"]: r for r in sandbox.records(s)} for s in streams}
@@ -45,10 +63,15 @@ def test_rerun_after_time_moves_picks_up_every_new_and_changed_row(sandbox):
         assert not missing, f"{stream}: {len(missing)} new or changed rows not re-emitted"
         # And the union of both runs is exactly the sandbox now.
         assert set(first.ids(stream)) | emitted == set(now), stream
-    # Incremental streams stay cheap: one day of changes fits in a page or two.
+    # Incremental streams read only what changed: exactly down to bookmark - lookback.
     made = list(sandbox.requests)
-    for stream in ("messages", "polls", "unsubscribes"):
-        assert _count(made, f"/v1/{stream}") <= 2, stream
+    expected, active = minimum(sandbox, made, first.last_state)
+    counts = requests_by_stream(made, STREAM_PATHS)
+    assert {stream: counts[stream] for stream in expected} == expected
+    # Events are read for the rows with new activity, and only for them.
+    assert events_requested(made) == active
+    emitted_feed = second.records["livefeed"]
+    assert 0 < len(active) < len(emitted_feed), "no row with and without new activity"
 
 
 def test_event_on_an_old_message_arrives_in_the_next_sync(sandbox):

@@ -8,6 +8,7 @@ import random
 import pytest
 from tap_harness import (
     TapOutput,
+    assert_last_state_is_the_newest,
     record_ids,
     run_tap,
     run_tap_process,
@@ -185,6 +186,7 @@ def test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records(
         after = [r for r in sb.requests if r.time > signalled]
         assert len(after) <= 2 * lanes, f"{len(after)} requests after SIGTERM: lanes went on"
         assert messages[-1]["type"] == "STATE", "the last word must be the state"
+        assert_last_state_is_the_newest(messages)
         sb.clear_faults()
         resumed = run_tap(config, streams=streams, state=messages[-1]["value"])
         for stream in streams:

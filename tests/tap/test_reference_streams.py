@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from tap_harness import run_tap, sandbox_config
+from request_counts import full_sync_minimum, requests_by_stream
+from tap_harness import STREAM_PATHS, run_tap, sandbox_config
 
 from tap_mixmax.streams import REFERENCE_STREAMS
 
@@ -31,6 +32,15 @@ def test_exact_rows_over_pages_of_two(shared_sandbox, small_pages, stream):
     assert set(emitted) == set(expected)
 
 
+def test_pages_of_two_cost_exactly_the_fewest_requests(shared_sandbox, small_pages):
+    _, made = small_pages
+    expected = full_sync_minimum(shared_sandbox, page_size=2)
+    counts = requests_by_stream(made, STREAM_PATHS)
+    # users: the one connection check before the lanes fan out.
+    assert dict(counts) == {"users": 1, **{s: expected[s] for s in NAMES if expected[s]}}
+    assert min(counts[s] for s in ("snippet_tags", "rules", "qa")) > 1, "paging not exercised"
+
+
 def test_child_streams_page_within_several_parents(shared_sandbox, small_pages):
     _, made = small_pages
     member_pages: dict[str, int] = {}
@@ -45,7 +55,8 @@ def test_rule_actions_come_embedded_without_a_request_per_rule(small_pages):
     output, made = small_pages
     assert output.records["rule_actions"]
     assert not [r for r in made if r.path.endswith("/actions")]
-    assert all(r.query.get("expand") == "actions" for r in made if r.path == "/v1/rules")
+    rules_pages = [r for r in made if r.path == "/v1/rules"]
+    assert rules_pages and all(r.query.get("expand") == "actions" for r in rules_pages)
 
 
 def test_rule_filters_are_decoded_and_kept_raw(shared_sandbox, small_pages):

@@ -7,6 +7,8 @@ import random
 import pytest
 from tap_harness import record_ids, run_tap, run_until_killed, sandbox_config, tap_process
 
+from tap_mixmax.client import MixmaxStream
+
 KILLS_PER_STREAM = 3
 # Lists need thousands of rows so that progress STATEs appear mid-stream; children cost a
 # request per parent, so a small world keeps them quick.
@@ -60,3 +62,41 @@ def test_kill_and_resume_loses_no_row(tmp_path, stream):
             )
             missing = set(sb.ids(stream)) - union
             assert not missing, f"incremental sync killed at line {kill_at}: {len(missing)} lost"
+
+
+def _mid_stream_bookmarks(messages: list[dict], stream: str) -> list[object]:
+    """The stream's bookmark in every STATE written while its records were still coming."""
+    last_record = max(
+        i for i, m in enumerate(messages) if m["type"] == "RECORD" and m["stream"] == stream
+    )
+    return [
+        m["value"]["bookmarks"].get(stream, {}).get("replication_key_value")
+        for m in messages[:last_record]
+        if m["type"] == "STATE"
+    ]
+
+
+@pytest.mark.parametrize("stream", ["messages", "unsubscribes"])
+def test_the_bookmark_moves_only_when_the_stream_ends(stream):
+    from mixmax_sandbox import Sandbox
+
+    # More rows than the SDK's progress-STATE interval, so STATEs come mid-stream.
+    rows = 2 * MixmaxStream.STATE_MSG_FREQUENCY + 500
+    with Sandbox(seed=12, scale="tiny", rate_limit=None, **{stream: rows}) as sb:
+        config = sandbox_config(sb, page_size=100)
+        first = run_tap(config, streams={stream})
+        during = _mid_stream_bookmarks(first.messages, stream)
+        assert during, "no STATE mid-stream: the test proves nothing"
+        assert set(during) == {None}, "a first sync moved its bookmark before the end"
+        old = first.last_state["bookmarks"][stream]["replication_key_value"]
+        assert old
+        sb.advance(days=2)
+        # A resync from an old bookmark (lookback included) re-reads thousands of rows.
+        stale = dict(first.last_state)
+        stale["bookmarks"] = {stream: {**first.last_state["bookmarks"][stream]}}
+        stale["bookmarks"][stream]["replication_key_value"] = "2000-01-01T00:00:00.000Z"
+        second = run_tap(config, streams={stream}, state=stale)
+        during = _mid_stream_bookmarks(second.messages, stream)
+        assert during, "no STATE mid-stream: the test proves nothing"
+        assert set(during) == {"2000-01-01T00:00:00.000Z"}
+        assert second.last_state["bookmarks"][stream]["replication_key_value"] > old

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from tap_harness import run_tap
@@ -32,7 +37,10 @@ def paged(rows_per_page: list[list[dict]], last_next: str | None = "tail"):
 
     def handler(request):
         cursor = request.args.get("next", "p0")
-        index = int(cursor[1:]) if cursor.startswith("p") else 0
+        if not re.fullmatch(r"p\d+", cursor) or int(cursor[1:]) >= len(rows_per_page):
+            # Mixmax rejects a cursor it did not issue: following one fails, never loops.
+            return Response('{"message":"Invalid next cursor"}', status=400)
+        index = int(cursor[1:])
         page = rows_per_page[index]
         more = index + 1 < len(rows_per_page)
         body = {"results": page, "hasNext": more, "hasPrevious": index > 0}
@@ -178,3 +186,83 @@ def test_an_unreadable_replication_value_is_kept_and_does_not_stop_paging(api):
     assert by_id["a"]["createdAt"] is None
     assert by_id["a"]["_extra"] == {"createdAt": "not a date"}
     assert unsubscribe(2, 0)["_id"] in by_id
+
+
+def test_a_page_with_a_broken_row_is_retried_whole_and_never_half_emitted(api):
+    rows = [unsubscribe(i, 2_000_000_000_000 - i) for i in range(3)]
+    answers = iter([
+        {"results": [rows[0], rows[1], 42], "hasNext": False},  # a row that is not an object
+        {"results": rows, "hasNext": False},
+    ])  # fmt: skip
+    api.expect_request("/v1/unsubscribes").respond_with_handler(
+        lambda request: Response(json.dumps(next(answers)), content_type="application/json")
+    )
+    output = run_tap(config(api), streams={"unsubscribes"})
+    assert output.ids("unsubscribes") == [row["_id"] for row in rows]
+
+
+def test_a_200_that_is_not_json_is_retried(api):
+    rows = [unsubscribe(1, 2_000_000_000_000)]
+    answers = iter([
+        Response("<html><body>Service is warming up</body></html>", content_type="text/html"),
+        Response(json.dumps({"results": rows, "hasNext": False}), content_type="application/json"),
+    ])  # fmt: skip
+    api.expect_request("/v1/unsubscribes").respond_with_handler(lambda request: next(answers))
+    output = run_tap(config(api), streams={"unsubscribes"})
+    assert output.ids("unsubscribes") == [rows[0]["_id"]]
+    assert len([r for r, _ in api.log if r.path == "/v1/unsubscribes"]) == 2
+
+
+@contextmanager
+def raw_http(answer: Callable[[str, int], bytes]) -> Iterator[str]:
+    """A loopback HTTP server writing `answer(path, n)` (the raw response bytes to the nth
+    request, from 1) and closing each connection: it can send less than Content-Length."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)  # to notice `stop`
+    served: dict[str, int] = {}
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                head = connection.recv(65536).decode("latin-1")
+                path = head.split(" ", 2)[1].split("?")[0]
+                served[path] = served.get(path, 0) + 1
+                connection.sendall(answer(path, served[path]))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def http_response(body: bytes, length: int | None = None) -> bytes:
+    head = (
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        f"Content-Length: {len(body) if length is None else length}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def test_a_body_cut_short_of_its_content_length_is_retried():
+    rows = [unsubscribe(i, 2_000_000_000_000 - i) for i in range(50)]
+    page = json.dumps({"results": rows, "hasNext": False}).encode()
+
+    def answer(path: str, n: int) -> bytes:
+        if path == "/v1/users/me":
+            return http_response(json.dumps(ME).encode())
+        if n == 1:  # the connection drops half-way through the body
+            return http_response(page[: len(page) // 2], length=len(page))
+        return http_response(page)
+
+    with raw_http(answer) as url:
+        output = run_tap({"api_url": url, "api_token": "t"}, streams={"unsubscribes"})
+    assert output.ids("unsubscribes") == [row["_id"] for row in rows]

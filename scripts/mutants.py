@@ -1,0 +1,558 @@
+"""`make mutants`: deliberate breaks of the README's guarantees; each must fail a test.
+
+The repository (the files `git ls-files` lists, committed or new, as they are in the work
+tree) is copied to a temporary directory. The guarding tests of every break first run there
+unbroken: they must pass, or no result would mean anything. Then each break is applied
+alone, in the copy, and only its guarding tests run. A break they all pass "survives", and
+the run fails, naming it. The project's .venv runs the copy (PYTHONPATH puts the copy
+first, for the tests and for the `tap-mixmax` processes they start), so nothing is
+reinstalled.
+
+Hangs: every test runs under pytest-timeout (MUTANT_TEST_TIMEOUT seconds unless it carries
+its own `timeout` mark). A break that makes a test hang fails that test, so it is killed.
+The whole pytest run of a break also has an outer limit (RUN_TIMEOUT); reaching it means a
+test escaped pytest-timeout, and the break is reported as "hung": that fails the run too,
+because a hang is not a test result.
+
+A break whose original text is not found exactly once is "stale" and fails the run before
+anything runs: a change to the code must not quietly disable a break. Adding one:
+
+    Mutant(
+        name="short-name",
+        guarantee="the README's promise it breaks",
+        file="tap_mixmax/client.py",
+        original="exact text, found once",
+        replacement="the broken text",
+        tests=("tests/unit/test_x.py::test_y", ...),  # fast ones first: -x stops there
+    ),
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = REPO / ".venv" / "bin" / "python"
+# Per test, unless the test sets its own (the default-pace test runs a minute).
+MUTANT_TEST_TIMEOUT = 45
+RUN_TIMEOUT = 900
+
+
+@dataclasses.dataclass(frozen=True)
+class Mutant:
+    name: str
+    guarantee: str
+    file: str
+    original: str
+    replacement: str
+    tests: tuple[str, ...]
+
+
+T_HTTP = "tests/unit/test_client_http.py::"
+T_CORE = "tests/tap/test_core_streams.py::"
+T_INC = "tests/tap/test_incremental.py::"
+T_FAULTS = "tests/tap/test_faults.py::"
+T_PACE = "tests/tap/test_pace.py::"
+T_PACER = "tests/unit/test_pacing.py::"
+T_RECORDS = "tests/unit/test_records.py::"
+T_DOCS = "tests/contract/test_doc_samples.py::"
+T_ACCOUNTS = "tests/tap/test_accounts_sync.py::"
+T_LANES = "tests/tap/test_lanes.py::"
+T_CAP = "tests/tap/test_recipients_cap.py::"
+T_RESUME = "tests/tap/test_resume.py::"
+
+MUTANTS: tuple[Mutant, ...] = (
+    # -- Every row: paging ------------------------------------------------------------
+    Mutant(
+        name="cursor-stops-after-one-page",
+        guarantee="Every row: pages are followed while hasNext is true",
+        file="tap_mixmax/client.py",
+        original='        return not self._stop_early(body.get("results") or [])',
+        replacement="        return False",
+        tests=(
+            T_HTTP + "test_follows_next_while_has_next_and_stops_on_the_last_page_even_with_next",
+            T_CORE + "test_every_list_is_read_to_its_end_in_exactly_the_fewest_pages",
+        ),
+    ),
+    Mutant(
+        name="next-over-hasNext",
+        guarantee="follows `hasNext` rather than the presence of `next`",
+        file="tap_mixmax/client.py",
+        original='        if not body.get("hasNext"):',
+        replacement='        if not body.get("next"):',
+        tests=(
+            T_CORE + "test_full_sync_uses_exactly_the_fewest_requests",
+            T_HTTP + "test_follows_next_while_has_next_and_stops_on_the_last_page_even_with_next",
+        ),
+    ),
+    Mutant(
+        name="same-cursor-followed-forever",
+        guarantee="Every row: a cursor Mixmax repeats fails loudly instead of looping",
+        file="tap_mixmax/client.py",
+        original="        if cursor == self.current_value:",
+        replacement="        if False:",
+        tests=(T_HTTP + "test_the_same_cursor_twice_fails_instead_of_looping",),
+    ),
+    Mutant(
+        name="recipients-stop-on-a-full-page",
+        guarantee="reads every recipient of every sequence by offset",
+        file="tap_mixmax/client.py",
+        original="        if len(rows) < self.limit_at(offset):",
+        replacement="        if len(rows) <= self.limit_at(offset):",
+        tests=(T_CORE + "test_every_list_is_read_to_its_end_in_exactly_the_fewest_pages",),
+    ),
+    # -- Incremental and resumable ------------------------------------------------------
+    Mutant(
+        name="bookmark-moves-mid-stream",
+        guarantee="the bookmark may not move until a stream has been read to its end",
+        file="tap_mixmax/streams.py",
+        original='    name = "messages"\n    path = "/messages"\n    primary_keys = ("_id",)\n'
+        '    replication_key = "created"\n    is_sorted = False',
+        replacement='    name = "messages"\n    path = "/messages"\n    primary_keys = ("_id",)\n'
+        '    replication_key = "created"\n    is_sorted = True\n    check_sorted = False',
+        tests=(T_RESUME + "test_the_bookmark_moves_only_when_the_stream_ends[messages]",),
+    ),
+    Mutant(
+        name="no-lookback",
+        guarantee="reading stops once a whole page is older than bookmark - lookback",
+        file="tap_mixmax/client.py",
+        original="            cutoff = to_datetime(state_value)"
+        " - dt.timedelta(days=self.lookback_days)",
+        replacement="            cutoff = to_datetime(state_value)",
+        tests=(
+            T_INC + "test_rerun_without_changes_costs_exactly_the_fewest_requests",
+            T_INC + "test_rerun_after_time_moves_picks_up_every_new_and_changed_row",
+        ),
+    ),
+    Mutant(
+        name="livefeed-window-without-activity-days",
+        guarantee="the live feed re-reads livefeed_activity_days before the bookmark",
+        file="tap_mixmax/streams.py",
+        original='    lookback_setting = "livefeed_activity_days"',
+        replacement="    lookback_setting = None",
+        tests=(
+            T_INC + "test_livefeed_asks_for_everyone_and_a_sent_window_once_bookmarked",
+            T_INC + "test_event_on_an_old_message_arrives_in_the_next_sync",
+        ),
+    ),
+    Mutant(
+        name="livefeed-window-unpadded",
+        guarantee="the sent: window is padded by a day on each side",
+        file="tap_mixmax/streams.py",
+        original="LIVEFEED_DAY_PADDING = 1",
+        replacement="LIVEFEED_DAY_PADDING = 0",
+        tests=(T_INC + "test_livefeed_asks_for_everyone_and_a_sent_window_once_bookmarked",),
+    ),
+    Mutant(
+        name="events-for-every-row",
+        guarantee="a message nobody opened costs no request (events only on new activity)",
+        file="tap_mixmax/streams.py",
+        original='        if "lastEventAt" not in record:\n            return True',
+        replacement="        if True:\n            return True",
+        tests=(
+            T_INC + "test_rerun_without_changes_costs_exactly_the_fewest_requests",
+            T_INC + "test_rerun_after_time_moves_picks_up_every_new_and_changed_row",
+        ),
+    ),
+    # -- Inside the rate limit ------------------------------------------------------------
+    Mutant(
+        name="retry-after-read-as-one-second",
+        guarantee="waits exactly as long as Retry-After says",
+        file="tap_mixmax/client.py",
+        original='            retry_after = parse_retry_after(response.headers.get("Retry-After"))',
+        replacement="            retry_after = 1.0",
+        tests=(T_PACE + "test_a_429_waits_exactly_what_retry_after_says_in_seconds",),
+    ),
+    Mutant(
+        name="retry-after-date-read-as-one-second",
+        guarantee="Retry-After in seconds or an HTTP date",
+        file="tap_mixmax/pacing.py",
+        original="    return max(0.0, when.timestamp() - current)",
+        replacement="    return 1.0",
+        tests=(T_PACE + "test_a_429_with_an_http_date_waits_until_that_date",),
+    ),
+    Mutant(
+        name="pace-setting-ignored",
+        guarantee="max_requests_per_minute sets the client-side pace",
+        file="tap_mixmax/tap.py",
+        original="        self.pacer = self.part.pacer or RequestPacer(int(rpm))",
+        replacement="        self.pacer = self.part.pacer"
+        " or RequestPacer(MIXMAX_RATE_LIMIT_PER_MINUTE)",
+        tests=(T_PACE + "test_the_pace_setting_reaches_the_pacer",),
+    ),
+    Mutant(
+        name="no-client-pace",
+        guarantee="It paces itself under 120 requests a minute",
+        file="tap_mixmax/tap.py",
+        original="        self.pacer = self.part.pacer or RequestPacer(int(rpm))",
+        replacement="        self.pacer = self.part.pacer or RequestPacer(10**9)",
+        tests=(T_PACE + "test_the_default_pace_stays_under_the_real_limit_and_uses_most_of_it",),
+    ),
+    Mutant(
+        name="pacer-never-waits",
+        guarantee="a sliding window of its own requests (max_requests_per_minute)",
+        file="tap_mixmax/pacing.py",
+        original="                if delay <= 0:",
+        replacement="                if True:",
+        tests=(
+            T_PACER + "test_the_request_over_the_limit_waits_for_the_window_to_slide",
+            T_FAULTS + "test_a_tight_server_limit_is_obeyed_from_its_headers_alone",
+        ),
+    ),
+    Mutant(
+        name="rate-headers-ignored",
+        guarantee="stops when X-RateLimit-Remaining reaches 0 until X-RateLimit-Reset",
+        file="tap_mixmax/client.py",
+        original="    def validate_response(self, response: requests.Response) -> None:\n"
+        "        self.pacer.observe(response.headers)",
+        replacement="    def validate_response(self, response: requests.Response) -> None:\n"
+        "        pass",
+        tests=(
+            T_FAULTS + "test_a_tight_server_limit_is_obeyed_from_its_headers_alone",
+            T_ACCOUNTS + "test_accounts_sync_concurrently_and_each_within_its_own_server_limit",
+        ),
+    ),
+    Mutant(
+        name="remaining-zero-not-seen",
+        guarantee="stops when X-RateLimit-Remaining reaches 0",
+        file="tap_mixmax/pacing.py",
+        original="            exhausted = int(float(remaining)) <= 0",
+        replacement="            exhausted = False",
+        tests=(
+            T_PACER + "test_remaining_zero_blocks_until_reset",
+            T_FAULTS + "test_a_tight_server_limit_is_obeyed_from_its_headers_alone",
+        ),
+    ),
+    # -- Retries: each fault kind -----------------------------------------------------------
+    Mutant(
+        name="429-not-retried",
+        guarantee="429: waits what Retry-After says, and retries",
+        file="tap_mixmax/client.py",
+        original="RETRIABLE_ERRORS = (errors.TransientAPIError, errors.MalformedPageError, "
+        "errors.RateLimitedError)",
+        replacement="RETRIABLE_ERRORS = (errors.TransientAPIError, errors.MalformedPageError)",
+        tests=(T_FAULTS + "test_each_transient_fault_is_retried_and_the_sync_is_exact[list-429]",),
+    ),
+    Mutant(
+        name="5xx-not-retried",
+        guarantee="retries 500, 502, 503, 504",
+        file="tap_mixmax/client.py",
+        original="        if status >= 500:",
+        replacement="        if status >= 600:",
+        tests=(T_FAULTS + "test_each_transient_fault_is_retried_and_the_sync_is_exact[list-500]",),
+    ),
+    Mutant(
+        name="dropped-connection-not-retried",
+        guarantee="retries dropped or reset connections",
+        file="tap_mixmax/client.py",
+        original="    requests.exceptions.Timeout,\n    requests.exceptions.ConnectionError,\n",
+        replacement="    requests.exceptions.Timeout,\n",
+        tests=(T_FAULTS + "test_each_transient_fault_is_retried_and_the_sync_is_exact[list-drop]",),
+    ),
+    Mutant(
+        name="timeout-not-retried",
+        guarantee="retries read timeouts",
+        file="tap_mixmax/client.py",
+        original="    ConnectionError,\n    requests.exceptions.Timeout,\n",
+        replacement="    ConnectionError,\n",
+        tests=(T_FAULTS + "test_each_transient_fault_is_retried_and_the_sync_is_exact[list-slow]",),
+    ),
+    Mutant(
+        name="cut-body-not-retried",
+        guarantee="retries truncated bodies",
+        file="tap_mixmax/client.py",
+        original="    requests.exceptions.ChunkedEncodingError,\n",
+        replacement="",
+        tests=(T_HTTP + "test_a_body_cut_short_of_its_content_length_is_retried",),
+    ),
+    Mutant(
+        name="non-json-200-fatal",
+        guarantee="retries a 200 whose body is not valid JSON",
+        file="tap_mixmax/client.py",
+        original="            raise errors.MalformedPageError(\n"
+        '                f"Mixmax sent a page that is not valid JSON on {path}"',
+        replacement="            raise errors.BadRequestError(\n"
+        '                f"Mixmax sent a page that is not valid JSON on {path}"',
+        tests=(
+            T_HTTP + "test_a_200_that_is_not_json_is_retried",
+            T_FAULTS + "test_each_transient_fault_is_retried_and_the_sync_is_exact[list-truncate]",
+        ),
+    ),
+    Mutant(
+        name="broken-row-half-used",
+        guarantee="A page is parsed whole before any of its rows is emitted",
+        file="tap_mixmax/client.py",
+        original="        if not all(isinstance(row, dict) for row in rows):",
+        replacement="        if False:",
+        tests=(T_HTTP + "test_a_page_with_a_broken_row_is_retried_whole_and_never_half_emitted",),
+    ),
+    # -- The token ------------------------------------------------------------------------
+    Mutant(
+        name="token-in-url",
+        guarantee="The token travels only in the X-API-Token header, never in a URL",
+        file="tap_mixmax/client.py",
+        original='        params: dict[str, t.Any] = {"limit": self.page_size}',
+        replacement='        params: dict[str, t.Any] = {"limit": self.page_size, '
+        '"apiToken": self._tap.api_token}',
+        tests=(
+            T_HTTP + "test_follows_next_while_has_next_and_stops_on_the_last_page_even_with_next",
+            T_FAULTS + "test_the_token_never_leaks_even_at_debug",
+        ),
+    ),
+    Mutant(
+        name="token-in-retry-log",
+        guarantee="The token never appears in a log line",
+        file="tap_mixmax/client.py",
+        original="            reason,\n        )",
+        replacement='            f"{reason} {self.http_headers}",\n        )',
+        tests=(T_FAULTS + "test_the_token_never_leaks_even_at_debug",),
+    ),
+    # -- Records ----------------------------------------------------------------------------
+    Mutant(
+        name="nested-timestamps-left-raw",
+        guarantee="Every timestamp, at any depth, is emitted as RFC 3339 UTC",
+        file="tap_mixmax/records.py",
+        original="        self._nested = [path for path in paths if len(path) > 1]",
+        replacement="        self._nested = []",
+        tests=(
+            T_RECORDS + "test_shaper_converts_nested_timestamps_and_keeps_unknown_fields",
+            T_CORE + "test_every_timestamp_is_rfc3339_utc[sequence_recipients]",
+        ),
+    ),
+    Mutant(
+        name="top-level-timestamps-left-raw",
+        guarantee="Every timestamp is emitted as an RFC 3339 UTC string",
+        file="tap_mixmax/records.py",
+        original="        self._top_level = [path[0] for path in paths if len(path) == 1]",
+        replacement="        self._top_level = []",
+        tests=(T_DOCS + "test_documented_message",),
+    ),
+    Mutant(
+        name="epoch-ms-read-as-seconds",
+        guarantee="Mixmax mixes epoch milliseconds and ISO-8601 strings",
+        file="tap_mixmax/records.py",
+        original="EPOCH_MS_THRESHOLD = 10**11",
+        replacement="EPOCH_MS_THRESHOLD = 10**14",
+        tests=(T_DOCS + "test_documented_livefeed_row_and_its_event",),
+    ),
+    Mutant(
+        name="unknown-fields-dropped",
+        guarantee="A top-level field the schema does not know is kept in _extra",
+        file="tap_mixmax/records.py",
+        original="        record[EXTRA_FIELD] = extra or None",
+        replacement="        record[EXTRA_FIELD] = None",
+        tests=(T_HTTP + "test_an_unknown_field_is_kept_in_extra_with_one_warning",),
+    ),
+    Mutant(
+        name="unreadable-timestamp-lost",
+        guarantee="an unparsable timestamp is null and its raw value is kept in _extra",
+        file="tap_mixmax/records.py",
+        original="                    invalid[name] = value",
+        replacement="                    pass",
+        tests=(
+            T_RECORDS + "test_shaper_keeps_an_unreadable_timestamp_in_extra_instead_of_failing",
+            T_HTTP + "test_an_unreadable_replication_value_is_kept_and_does_not_stop_paging",
+        ),
+    ),
+    # -- Accounts and stopping -------------------------------------------------------------
+    Mutant(
+        name="accounts-share-one-state",
+        guarantee="An account only ever moves its own bookmarks",
+        file="tap_mixmax/accounts.py",
+        original="        state = self.output.state_of(account.name)",
+        replacement="        state = self.output.state_of(self.accounts[0].name)",
+        tests=(T_ACCOUNTS + "test_bookmarks_are_per_account_and_never_move_another",),
+    ),
+    Mutant(
+        name="no-state-on-sigterm",
+        guarantee="on SIGTERM the last message is the newest STATE",
+        file="tap_mixmax/parallel.py",
+        original="            if not self._stopped and self._states:\n"
+        "                self._write_state()",
+        replacement="            if False:\n                self._write_state()",
+        tests=(
+            T_LANES + "test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records",
+        ),
+    ),
+    Mutant(
+        name="lanes-go-on-after-sigterm",
+        guarantee="SIGTERM ends every stream lane and every account at its next write",
+        file="tap_mixmax/parallel.py",
+        original="            if self._stopped:\n                raise SyncStopped",
+        replacement="            if False:\n                raise SyncStopped",
+        tests=(
+            T_ACCOUNTS + "test_sigterm_stops_every_account_and_the_last_state_covers_its_records",
+        ),
+    ),
+    # -- The 10,000-recipient cap ------------------------------------------------------------
+    Mutant(
+        name="recipients-cap-raised",
+        guarantee="Mixmax serves at most 10,000 recipients per sequence",
+        file="tap_mixmax/client.py",
+        original="    return max(1, min(page_size, cap - offset))",
+        replacement="    return max(1, page_size)",
+        tests=(T_CAP + "test_the_cap_is_read_to_the_last_row_and_named_in_a_warning",),
+    ),
+    Mutant(
+        name="recipients-cap-not-warned",
+        guarantee="the tap warns, naming the sequence, when one reaches the cap",
+        file="tap_mixmax/client.py",
+        original="            self._on_cap()\n",
+        replacement="",
+        tests=(T_CAP + "test_the_cap_is_read_to_the_last_row_and_named_in_a_warning",),
+    ),
+)
+
+
+def tracked_files() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    return [name for name in listed.split("\0") if name and (REPO / name).is_file()]
+
+
+def copy_repository(target: Path) -> None:
+    for name in tracked_files():
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, destination)
+
+
+def stale(mutants: tuple[Mutant, ...], root: Path) -> list[str]:
+    problems = []
+    for mutant in mutants:
+        path = root / mutant.file
+        found = path.read_text().count(mutant.original) if path.is_file() else 0
+        if found != 1:
+            problems.append(f"{mutant.name}: its original text is in {mutant.file} {found} times")
+    return problems
+
+
+def environment(root: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # a mutant of the same size and second is no stale .pyc
+    return env
+
+
+def check_the_copy_is_what_runs(root: Path) -> None:
+    code = "import tap_mixmax, mixmax_sandbox; print(tap_mixmax.__file__, mixmax_sandbox.__file__)"
+    printed = subprocess.run(
+        [str(PYTHON), "-c", code],
+        cwd=root,
+        env=environment(root),
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    if len(printed) != 2 or not all(Path(path).is_relative_to(root) for path in printed):
+        raise SystemExit(f"mutants: the copy is not what runs (imports {printed})")
+
+
+@dataclasses.dataclass
+class Outcome:
+    verdict: str  # "killed", "SURVIVED", "HUNG", "ERROR"
+    seconds: float
+    detail: str
+
+
+def run_tests(root: Path, tests: tuple[str, ...]) -> Outcome:
+    argv = [str(PYTHON), "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+    argv += [f"--timeout={MUTANT_TEST_TIMEOUT}", *tests]
+    started = time.monotonic()
+    # Its own process group, so a hung run's tap processes and servers go with it.
+    process = subprocess.Popen(
+        argv,
+        cwd=root,
+        env=environment(root),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        return Outcome("HUNG", time.monotonic() - started, f"no result in {RUN_TIMEOUT} s")
+    done = subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+    seconds = time.monotonic() - started
+    failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.M)
+    if done.returncode == 0:
+        return Outcome("SURVIVED", seconds, f"{len(tests)} test(s) passed")
+    if done.returncode == 1 and failed:
+        timed_out = "from pytest-timeout" in done.stdout
+        return Outcome("killed", seconds, failed[0] + (" (pytest-timeout)" if timed_out else ""))
+    tail = "\n".join(done.stdout.splitlines()[-15:] + done.stderr.splitlines()[-5:])
+    return Outcome("ERROR", seconds, f"pytest exited {done.returncode}:\n{tail}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--list", action="store_true", help="list the breaks and exit")
+    parser.add_argument("names", nargs="*", help="run only these breaks")
+    args = parser.parse_args()
+    mutants = tuple(m for m in MUTANTS if not args.names or m.name in args.names)
+    if args.list or not mutants:
+        for mutant in MUTANTS:
+            print(f"{mutant.name:40} {mutant.file:26} {mutant.guarantee}")
+        return 0 if args.list else 2
+    names = [m.name for m in MUTANTS]
+    if len(set(names)) != len(names):
+        raise SystemExit("mutants: two breaks have the same name")
+
+    with tempfile.TemporaryDirectory(prefix="tap-mixmax-mutants-") as tmp:
+        root = Path(tmp)
+        copy_repository(root)
+        problems = stale(mutants, root)
+        if problems:
+            print("mutants: stale breaks (update them to the code as it is now):")
+            print("\n".join(f"  {problem}" for problem in problems))
+            return 1
+        check_the_copy_is_what_runs(root)
+
+        guards = tuple(dict.fromkeys(test for m in mutants for test in m.tests))
+        print(f"Unbroken: {len(guards)} guarding tests must pass first...", flush=True)
+        baseline = run_tests(root, guards)
+        if baseline.verdict != "SURVIVED":  # i.e. every guarding test passed
+            print(f"mutants: the guarding tests fail without any break: {baseline.detail}")
+            return 1
+        print(f"  passed in {baseline.seconds:.0f} s\n", flush=True)
+
+        outcomes: dict[str, Outcome] = {}
+        for mutant in mutants:
+            path = root / mutant.file
+            original = path.read_text()
+            path.write_text(original.replace(mutant.original, mutant.replacement, 1))
+            try:
+                outcome = run_tests(root, mutant.tests)
+            finally:
+                path.write_text(original)
+            outcomes[mutant.name] = outcome
+            print(f"{outcome.verdict:8} {outcome.seconds:5.1f}s  {mutant.name:38} {outcome.detail}")
+            print(f"{'':16}breaks: {mutant.guarantee}", flush=True)
+
+    bad = {name: o for name, o in outcomes.items() if o.verdict != "killed"}
+    total = sum(o.seconds for o in outcomes.values()) + baseline.seconds
+    print(f"\n{len(outcomes) - len(bad)} of {len(outcomes)} breaks killed in {total:.0f} s")
+    for name, outcome in bad.items():
+        print(f"  {outcome.verdict}: {name}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
