@@ -307,6 +307,8 @@ OSES = (
 )
 TEAM_NAMES = ("Sales", "Success", "Marketing", "Ops", "Eng", "HR")
 EVENT_TYPES = ("opened", "opened", "opened", "clicked", "downloaded", "replied", "bounced")
+# One sent sequence stage in this many has a reply.
+REPLY_EVERY = 7
 
 
 def _rng(*parts: object) -> random.Random:
@@ -511,6 +513,9 @@ def render_recipient(
         opens_total += opens
         clicks_total += clicks
         failed = rec.state == "failed" and ordinal == sent_count
+        # About one sent stage in seven gets a reply; from the seed, not the random
+        # stream, so every other value stays as it was.
+        replied = 1 if sent and (rec.seed + ordinal) % REPLY_EVERY == 0 else 0
         stages.append(
             {
                 "stageId": stage_id,
@@ -530,7 +535,7 @@ def render_recipient(
                 "opens": opens,
                 "clicks": clicks,
                 "downloads": 0,
-                "replied": 0,
+                "replied": replied,
                 "senderReplied": 0,
                 "bounced": 1 if failed else 0,
                 "accepted": 0,

@@ -70,6 +70,8 @@ T_ACCOUNTS = "tests/tap/test_accounts_sync.py::"
 T_LANES = "tests/tap/test_lanes.py::"
 T_CAP = "tests/tap/test_recipients_cap.py::"
 T_RESUME = "tests/tap/test_resume.py::"
+T_HOSTILE = "tests/tap/test_hostile_servers.py::"
+T_RUNNING = "tests/tap/test_running.py::"
 
 MUTANTS: tuple[Mutant, ...] = (
     # -- Every row: paging ------------------------------------------------------------
@@ -77,7 +79,7 @@ MUTANTS: tuple[Mutant, ...] = (
         name="cursor-stops-after-one-page",
         guarantee="Every row: pages are followed while hasNext is true",
         file="tap_mixmax/client.py",
-        original='        return not self._stop_early(body.get("results") or [])',
+        original="        return not self._stop_early()",
         replacement="        return False",
         tests=(
             T_HTTP + "test_follows_next_while_has_next_and_stops_on_the_last_page_even_with_next",
@@ -88,8 +90,8 @@ MUTANTS: tuple[Mutant, ...] = (
         name="next-over-hasNext",
         guarantee="follows `hasNext` rather than the presence of `next`",
         file="tap_mixmax/client.py",
-        original='        if not body.get("hasNext"):',
-        replacement='        if not body.get("next"):',
+        original='        if not page_body(response).get("hasNext"):',
+        replacement='        if not page_body(response).get("next"):',
         tests=(
             T_CORE + "test_full_sync_uses_exactly_the_fewest_requests",
             T_HTTP + "test_follows_next_while_has_next_and_stops_on_the_last_page_even_with_next",
@@ -99,7 +101,7 @@ MUTANTS: tuple[Mutant, ...] = (
         name="same-cursor-followed-forever",
         guarantee="Every row: a cursor Mixmax repeats fails loudly instead of looping",
         file="tap_mixmax/client.py",
-        original="        if cursor == self.current_value:",
+        original="        if cursor in self._seen or cursor == self.current_value:",
         replacement="        if False:",
         tests=(T_HTTP + "test_the_same_cursor_twice_fails_instead_of_looping",),
     ),
@@ -126,9 +128,9 @@ MUTANTS: tuple[Mutant, ...] = (
         name="no-lookback",
         guarantee="reading stops once a whole page is older than bookmark - lookback",
         file="tap_mixmax/client.py",
-        original="            cutoff = to_datetime(state_value)"
+        original="            cutoff = to_datetime(self._bookmark)"
         " - dt.timedelta(days=self.lookback_days)",
-        replacement="            cutoff = to_datetime(state_value)",
+        replacement="            cutoff = to_datetime(self._bookmark)",
         tests=(
             T_INC + "test_rerun_without_changes_costs_exactly_the_fewest_requests",
             T_INC + "test_rerun_after_time_moves_picks_up_every_new_and_changed_row",
@@ -185,16 +187,16 @@ MUTANTS: tuple[Mutant, ...] = (
         name="pace-setting-ignored",
         guarantee="max_requests_per_minute sets the client-side pace",
         file="tap_mixmax/tap.py",
-        original="        self.pacer = self.part.pacer or RequestPacer(int(rpm))",
-        replacement="        self.pacer = self.part.pacer"
-        " or RequestPacer(MIXMAX_RATE_LIMIT_PER_MINUTE)",
+        original="        self.pacer = self.part.pacer or RequestPacer(rpm, logger=self.account_logger)",
+        replacement="        self.pacer = self.part.pacer or RequestPacer(\n"
+        "            MIXMAX_RATE_LIMIT_PER_MINUTE, logger=self.account_logger\n        )",
         tests=(T_PACE + "test_the_pace_setting_reaches_the_pacer",),
     ),
     Mutant(
         name="no-client-pace",
         guarantee="It paces itself under 120 requests a minute",
         file="tap_mixmax/tap.py",
-        original="        self.pacer = self.part.pacer or RequestPacer(int(rpm))",
+        original="        self.pacer = self.part.pacer or RequestPacer(rpm, logger=self.account_logger)",
         replacement="        self.pacer = self.part.pacer or RequestPacer(10**9)",
         tests=(T_PACE + "test_the_default_pace_stays_under_the_real_limit_and_uses_most_of_it",),
     ),
@@ -226,7 +228,7 @@ MUTANTS: tuple[Mutant, ...] = (
         name="remaining-zero-not-seen",
         guarantee="stops when X-RateLimit-Remaining reaches 0",
         file="tap_mixmax/pacing.py",
-        original="            exhausted = int(float(remaining)) <= 0",
+        original="            exhausted = float(remaining) <= 0",
         replacement="            exhausted = False",
         tests=(
             T_PACER + "test_remaining_zero_blocks_until_reset",
@@ -311,19 +313,22 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         name="token-in-retry-log",
-        guarantee="The token never appears in a log line",
-        file="tap_mixmax/client.py",
-        original="            reason,\n        )",
-        replacement='            f"{reason} {self.http_headers}",\n        )',
-        tests=(T_FAULTS + "test_the_token_never_leaks_even_at_debug",),
+        guarantee="The token never appears in a log line (masked as each record is made)",
+        file="tap_mixmax/redact.py",
+        original="    record.msg, record.args = redact(message), None",
+        replacement="    record.msg, record.args = message, None",
+        tests=(
+            T_HOSTILE + "test_a_token_the_server_echoes_is_masked_everywhere_even_at_debug",
+            T_FAULTS + "test_the_token_never_leaks_even_at_debug",
+        ),
     ),
     # -- Records ----------------------------------------------------------------------------
     Mutant(
         name="nested-timestamps-left-raw",
         guarantee="Every timestamp, at any depth, is emitted as RFC 3339 UTC",
         file="tap_mixmax/records.py",
-        original="        self._nested = [path for path in paths if len(path) > 1]",
-        replacement="        self._nested = []",
+        original="        ) + _grouped([(path, fn) for path, fn in timestamps if len(path) > 1], TimestampError)",
+        replacement="        )",
         tests=(
             T_RECORDS + "test_shaper_converts_nested_timestamps_and_keeps_unknown_fields",
             T_CORE + "test_every_timestamp_is_rfc3339_utc[sequence_recipients]",
@@ -333,7 +338,7 @@ MUTANTS: tuple[Mutant, ...] = (
         name="top-level-timestamps-left-raw",
         guarantee="Every timestamp is emitted as an RFC 3339 UTC string",
         file="tap_mixmax/records.py",
-        original="        self._top_level = [path[0] for path in paths if len(path) == 1]",
+        original="        self._top_level = [path[0] for path, _ in timestamps if len(path) == 1]",
         replacement="        self._top_level = []",
         tests=(T_DOCS + "test_documented_message",),
     ),
@@ -357,8 +362,8 @@ MUTANTS: tuple[Mutant, ...] = (
         name="unreadable-timestamp-lost",
         guarantee="an unparsable timestamp is null and its raw value is kept in _extra",
         file="tap_mixmax/records.py",
-        original="                    invalid[name] = value",
-        replacement="                    pass",
+        original="                except TimestampError:\n                    invalid[name] = raw_value(value)",
+        replacement="                except TimestampError:\n                    pass",
         tests=(
             T_RECORDS + "test_shaper_keeps_an_unreadable_timestamp_in_extra_instead_of_failing",
             T_HTTP + "test_an_unreadable_replication_value_is_kept_and_does_not_stop_paging",
@@ -377,9 +382,8 @@ MUTANTS: tuple[Mutant, ...] = (
         name="no-state-on-sigterm",
         guarantee="on SIGTERM the last message is the newest STATE",
         file="tap_mixmax/parallel.py",
-        original="            if not self._stopped and self._states:\n"
-        "                self._write_state()",
-        replacement="            if False:\n                self._write_state()",
+        original="            if not self._stopped and self._states:\n                try:",
+        replacement="            if False:\n                try:",
         tests=(
             T_LANES + "test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records",
         ),
@@ -410,6 +414,195 @@ MUTANTS: tuple[Mutant, ...] = (
         original="            self._on_cap()\n",
         replacement="",
         tests=(T_CAP + "test_the_cap_is_read_to_the_last_row_and_named_in_a_warning",),
+    ),
+    # -- Security: hostile and broken servers (README "Security") -----------------------
+    Mutant(
+        name="redirect-followed-off-origin",
+        guarantee="The token never leaves its origin: a redirect elsewhere is refused",
+        file="tap_mixmax/transport.py",
+        original="        if origin != self.origin:",
+        replacement="        if False:",
+        tests=(
+            T_HOSTILE + "test_a_redirect_to_another_port_is_refused_and_gets_no_token",
+            T_HOSTILE + "test_https_never_goes_down_to_http",
+        ),
+    ),
+    Mutant(
+        name="redirect-origin-ignores-port",
+        guarantee="The origin is scheme, host and port",
+        file="tap_mixmax/transport.py",
+        original='        return cls(scheme, (parts.hostname or "").lower(), port)',
+        replacement='        return cls(scheme, (parts.hostname or "").lower(), 0)',
+        tests=(T_HOSTILE + "test_a_redirect_to_another_port_is_refused_and_gets_no_token",),
+    ),
+    Mutant(
+        name="token-in-a-page",
+        guarantee="A page quoting the token is masked before its rows are read",
+        file="tap_mixmax/client.py",
+        original="                content = content.replace(form, MASK.encode())",
+        replacement="                pass",
+        tests=(T_HOSTILE + "test_a_token_the_server_echoes_is_masked_everywhere_even_at_debug",),
+    ),
+    Mutant(
+        name="token-in-the-error-line",
+        guarantee="The token never appears in an error message",
+        file="tap_mixmax/cli.py",
+        original='    text = " ".join(redact(message).split())',
+        replacement='    text = " ".join(message.split())',
+        tests=(T_HOSTILE + "test_a_token_the_server_echoes_is_masked_everywhere_even_at_debug",),
+    ),
+    Mutant(
+        name="config-secrets-not-registered",
+        guarantee="Config errors never print a token",
+        file="tap_mixmax/checks.py",
+        original="        redact.register(_strings(config.get(key)))",
+        replacement="        pass",
+        tests=(T_HOSTILE + "test_config_errors_never_print_tokens_in_any_shape",),
+    ),
+    Mutant(
+        name="deadline-per-read-only",
+        guarantee="request_timeout bounds the whole response, however slowly it trickles",
+        file="tap_mixmax/transport.py",
+        original="        timer.start()\n",
+        replacement="",
+        tests=(
+            T_HOSTILE + "test_request_timeout_bounds_the_whole_response_however_slowly_it_trickles",
+        ),
+    ),
+    Mutant(
+        name="budget-ignored-in-flight",
+        guarantee="The retry budget holds while a request is in flight",
+        file="tap_mixmax/transport.py",
+        original="        limit = min(timeout, deadline - time.monotonic())",
+        replacement="        limit = timeout",
+        tests=(T_HOSTILE + "test_the_retry_budget_holds_while_a_request_is_in_flight",),
+    ),
+    Mutant(
+        name="first-contact-takes-the-whole-budget",
+        guarantee="An API that cannot be reached fails within 60 s, naming host:port",
+        file="tap_mixmax/client.py",
+        original="            budget = min(budget, FIRST_CONTACT_SECONDS)",
+        replacement="            pass",
+        tests=(
+            T_HOSTILE + "test_an_api_that_cannot_be_reached_fails_within_the_first_contact_limit",
+        ),
+    ),
+    Mutant(
+        name="blips-held-to-first-contact",
+        guarantee="A blip in the middle of a sync keeps retrying within the budget",
+        file="tap_mixmax/client.py",
+        original="        self._tap.api_reached = True  # type: ignore[attr-defined]",
+        replacement="        pass",
+        tests=(T_HOSTILE + "test_a_blip_in_the_middle_of_a_sync_keeps_retrying_within_the_budget",),
+    ),
+    Mutant(
+        name="cursor-cycle-followed",
+        guarantee="Any repeated cursor within one listing is an error, never a loop",
+        file="tap_mixmax/client.py",
+        original="        if cursor in self._seen or cursor == self.current_value:",
+        replacement="        if cursor == self.current_value:",
+        tests=(T_HOSTILE + "test_a_cursor_cycle_is_an_error_not_a_loop",),
+    ),
+    Mutant(
+        name="nan-timestamp-kills-the-sync",
+        guarantee="A bad value never kills a sync: NaN and Infinity become null",
+        file="tap_mixmax/records.py",
+        original="        if kind is float and not math.isfinite(value):",
+        replacement="        if False:",
+        tests=(
+            T_HOSTILE + "test_unreadable_timestamps_become_null_and_keep_their_raw_value_in_extra",
+        ),
+    ),
+    Mutant(
+        name="row-without-key-moves-the-bookmark",
+        guarantee="A row without its replication key does not move the bookmark",
+        file="tap_mixmax/client.py",
+        original="        if self.replication_key and latest_record.get(self.replication_key) is None:",
+        replacement="        if False:",
+        tests=(
+            T_HOSTILE
+            + "test_a_row_without_its_replication_key_is_emitted_and_does_not_move_the_bookmark",
+        ),
+    ),
+    Mutant(
+        name="no-body-cap",
+        guarantee="A body over max_response_megabytes is refused before it fills memory",
+        file="tap_mixmax/transport.py",
+        original="            if len(body) > self.max_body_bytes:",
+        replacement="            if False:",
+        tests=(
+            T_HOSTILE + "test_a_compression_bomb_is_refused_at_the_cap_and_costs_little_memory",
+        ),
+    ),
+    Mutant(
+        name="untrusted-certificate-retried",
+        guarantee="A certificate failure is fatal at once and not retried",
+        file="tap_mixmax/transport.py",
+        original="            if is_untrusted_certificate(exc):",
+        replacement="            if False:",
+        tests=(T_HOSTILE + "test_an_untrusted_certificate_fails_at_once_without_retries",),
+    ),
+    Mutant(
+        name="ssl-cert-file-ignored",
+        guarantee="SSL_CERT_FILE names the CA bundle to trust",
+        file="tap_mixmax/transport.py",
+        original="            if bundle:",
+        replacement="            if False:",
+        tests=(T_HOSTILE + "test_a_ca_bundle_from_the_environment_is_trusted",),
+    ),
+    Mutant(
+        name="future-bookmark-kept",
+        guarantee="A bookmark in the future warns and syncs from now minus the lookback",
+        file="tap_mixmax/client.py",
+        original="        if bookmark > now + FUTURE_BOOKMARK_TOLERANCE:",
+        replacement="        if False:",
+        tests=(
+            T_HOSTILE + "test_a_bookmark_in_the_future_warns_and_syncs_from_now_minus_the_lookback",
+        ),
+    ),
+    Mutant(
+        name="bad-bookmark-not-checked",
+        guarantee="A bookmark that is not a date is one line naming the stream",
+        file="tap_mixmax/tap.py",
+        original="        check_state(self.state, [s.name for s in self.streams.values() if s.selected])",
+        replacement="        pass",
+        tests=(T_HOSTILE + "test_a_bookmark_that_is_not_a_date_is_one_line_naming_the_stream",),
+    ),
+    # -- Stopping (README "Rate limits, retries and errors") ----------------------------
+    Mutant(
+        name="pace-wait-not-interruptible",
+        guarantee="A stop while waiting for the rate limit is prompt",
+        file="tap_mixmax/pacing.py",
+        original="        sleep: Callable[[float], None] = stopping.wait,",
+        replacement="        sleep: Callable[[float], None] = time.sleep,",
+        tests=(T_RUNNING + "test_a_stop_while_waiting_for_the_rate_limit_is_prompt_and_honest",),
+    ),
+    Mutant(
+        name="stop-exits-zero",
+        guarantee="An interrupted run exits 128 + the signal's number",
+        file="tap_mixmax/cli.py",
+        original="        os._exit(128 + signum)  # threads still unwinding must not delay the exit",
+        replacement="        os._exit(0)",
+        tests=(T_RUNNING + "test_a_stop_while_waiting_for_the_rate_limit_is_prompt_and_honest",),
+    ),
+    Mutant(
+        name="second-ctrl-c-ignored",
+        guarantee="A second Ctrl-C exits at once",
+        file="tap_mixmax/stopping.py",
+        original="        os._exit(128 + signum)  # the second signal: no more waiting",
+        replacement="        return",
+        tests=(T_RUNNING + "test_a_second_ctrl_c_exits_at_once_even_when_the_first_cannot_finish",),
+    ),
+    Mutant(
+        name="signals-heard-only-between-syncs",
+        guarantee="SIGTERM is heard within a moment, whichever thread the kernel gives it",
+        file="tap_mixmax/stopping.py",
+        original="        worker.join(SUPERVISE_SECONDS)",
+        replacement="        worker.join()",
+        tests=(
+            T_LANES + "test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records",
+            T_RUNNING + "test_a_stop_while_waiting_out_a_retry_after_is_prompt",
+        ),
     ),
 )
 

@@ -10,7 +10,6 @@ signal exits at once.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import os
 import signal
@@ -99,14 +98,24 @@ def run_supervised(work: Callable[[], None]) -> None:
     lock would hear of SIGTERM only when that returns. Waking every SUPERVISE_SECONDS,
     it hears within that.
     """
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sync") as pool:
-        future = pool.submit(work)
-        while True:
-            try:
-                future.result(timeout=SUPERVISE_SECONDS)
-                return
-            except concurrent.futures.TimeoutError:
-                continue
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # handed to the main thread, whatever it is
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    # A daemon: should the main thread itself be interrupted (a test's timeout, say), a
+    # sync that cannot stop must not hold the process open.
+    worker = threading.Thread(target=run, name="sync", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(SUPERVISE_SECONDS)
+    if outcome and outcome[0] is not None:
+        raise outcome[0]
 
 
 def signal_name(signum: int) -> str:

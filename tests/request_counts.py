@@ -2,7 +2,7 @@
 
 Used by the tests (exact counts against the sandbox's request log) and by
 scripts/bench.py. Nothing here asks the tap: the counts follow from Mixmax's paging
-rules (mixmax-api.md 1.4 and 2.2) and the stopping rules the README promises.
+rules (docs/mixmax-api.md 1.4, 2.2) and the stopping rules the README promises.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 PAGE = 300  # the tap's default page size, Mixmax's maximum
-RECIPIENTS_CAP = 10_000  # mixmax-api.md 2.2
-EVENTS_CAP = 200  # mixmax-api.md 2.5
+RECIPIENTS_CAP = 10_000  # docs/mixmax-api.md 2.2
+EVENTS_CAP = 200  # docs/mixmax-api.md 2.5
 SINGLETONS = ("users", "user_preferences", "appointment_links")
 # Streams read by cursor, whole, on every full sync (children are counted per parent).
 CURSOR_LISTS = (

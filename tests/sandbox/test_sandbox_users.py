@@ -389,8 +389,9 @@ SINGLE_USER_IDS = {
     "sequence_folders": (4, "4ed760ee3e977a69"),
 }
 # Re-taken when fields got their second shapes (issue 14: snippets' `shared`, recipients'
-# `hasOpens`...); only those fields changed, every id and the advance stayed the same.
-SINGLE_USER_RECORDS = "a66b05ecf330ea56"
+# `hasOpens`...), and when some sequence stages got replies (issue 17); only those fields
+# changed, every id and the advance stayed the same.
+SINGLE_USER_RECORDS = "7215bc9a729133de"
 SINGLE_USER_ADVANCE = "4badde0542096c87"
 SINGLE_USER_TOKEN = "sbx_5884ec5f7af0f1f5f5d1cd764c6eab72"
 

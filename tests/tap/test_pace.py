@@ -14,7 +14,7 @@ from werkzeug import Response
 
 from mixmax_sandbox import Sandbox
 
-MIXMAX_LIMIT = 120  # requests per window, per user (mixmax-api.md 1.5)
+MIXMAX_LIMIT = 120  # requests per window, per user (docs/mixmax-api.md 1.5)
 MIXMAX_WINDOW = 60.0
 # Enough rows for a little more than one window of requests at 10 rows a page.
 PACE_PAGE = 10
