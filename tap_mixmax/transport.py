@@ -292,7 +292,7 @@ class Transport:
             self._read_body(response)
         except requests.exceptions.RequestException as exc:
             stopping.raise_if_stopping()  # cut short by a stop, not by the server
-            if watch.expired:
+            if watch.expired or isinstance(exc, requests.exceptions.ReadTimeout):
                 raise self._too_slow(request, limit) from exc
             if is_untrusted_certificate(exc):
                 raise errors.CertificateError(
