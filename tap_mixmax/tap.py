@@ -7,6 +7,7 @@ import logging
 import time
 import typing as t
 
+import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
@@ -57,7 +58,6 @@ from tap_mixmax.stopping import (
 )
 
 if t.TYPE_CHECKING:
-    import click
     from singer_sdk.streams import Stream
 
 __all__ = ["SETTINGS", "TapMixmax", "check_config", "main"]
@@ -448,6 +448,17 @@ class TapMixmax(Tap):
         for param in command.params:
             if param.name in ("catalog", "state"):
                 param.type = JsonFile(param.name)
+        # Handled before the SDK's CLI (tap_mixmax/cli.py); listed so --help shows it.
+        command.params.append(
+            click.Option(
+                ["--doctor"],
+                is_flag=True,
+                expose_value=False,
+                help="Check a real account against what the tap assumes, in about 30 "
+                "requests, and print a report safe to paste into a bug report "
+                "(`tap-mixmax --doctor --help` for its options).",
+            )
+        )
         return command
 
 
