@@ -517,8 +517,8 @@ MUTANTS: tuple[Mutant, ...] = (
         name="row-without-key-moves-the-bookmark",
         guarantee="A row without its replication key does not move the bookmark",
         file="tap_mixmax/client.py",
-        original="        if self.replication_key and latest_record.get(self.replication_key) is None:",
-        replacement="        if False:",
+        original="        if self._bookmark_key is None or latest_record.get(self._bookmark_key) is None:",
+        replacement="        if self._bookmark_key is None:",
         tests=(
             T_HOSTILE
             + "test_a_row_without_its_replication_key_is_emitted_and_does_not_move_the_bookmark",

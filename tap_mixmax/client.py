@@ -200,6 +200,8 @@ class MixmaxStream(RESTStream[t.Any]):
         self._rows_without_key = 0
         self._retry_started = 0.0
         self._unknown_reported: set[str] = set()
+        self._schema_written = False
+        self._extracted_at = utc_now()
 
     @property
     def logger(self) -> logging.Logger:
@@ -456,6 +458,7 @@ class MixmaxStream(RESTStream[t.Any]):
         # The envelope was checked in validate_response, before any retry decision.
         rows = t.cast(list[dict[str, t.Any]], self.rows_of(page_body(response)))
         self._page_rows, self._rows_in_window = len(rows), 0  # post_process counts
+        self._extracted_at = utc_now()  # a page is extracted at once
         return rows
 
     # -- incremental: newest-first lists with a client-side cutoff ---------------------------
@@ -589,6 +592,24 @@ class MixmaxStream(RESTStream[t.Any]):
         self.figures.rows += 1
         return record
 
+    def _process_record(
+        self,
+        record: Record,
+        child_context: Context | None = None,
+        partition_context: Context | None = None,
+    ) -> None:
+        # The SDK's work here is for child streams and partition keys; most streams have
+        # neither, and it would copy a context for every row.
+        if self.child_streams or partition_context:
+            super()._process_record(record, child_context, partition_context)
+
+    def _write_schema_message(self) -> None:
+        # The SDK writes it at every sync() call, i.e. once per parent row for a child
+        # stream: once is what the Singer spec asks, and each costs a whole schema.
+        if not self._schema_written:
+            self._schema_written = True
+            super()._write_schema_message()
+
     @functools.cached_property
     def _every_field_selected(self) -> bool:
         return all(self.mask.values())
@@ -607,14 +628,15 @@ class MixmaxStream(RESTStream[t.Any]):
                 stream=maps[0].stream_alias,
                 record=mapped,
                 version=self._stream_version,
-                time_extracted=utc_now(),
+                time_extracted=self._extracted_at,
             )
 
     def _increment_stream_state(
         self, latest_record: Record, *, context: Context | None = None
     ) -> None:
-        # A row without a readable replication value must not move (or break) the bookmark.
-        if self.replication_key and latest_record.get(self.replication_key) is None:
+        # Full table: no bookmark to move. And a row without a readable replication value
+        # must not move (or break) the bookmark.
+        if self._bookmark_key is None or latest_record.get(self._bookmark_key) is None:
             return
         super()._increment_stream_state(latest_record, context=context)
 

@@ -64,8 +64,14 @@ logging.getLogger(METRICS_LOGGER_NAME).addFilter(_METRICS_GATE)
 
 
 def show_metrics(show: bool) -> None:
-    """The SDK's METRIC lines: shown with `log_metrics: true`, else only at DEBUG."""
+    """The SDK's METRIC lines: shown with `log_metrics: true`, else only at DEBUG.
+
+    Also the metrics logger's level, so a hidden METRIC line costs nothing to make (the
+    SDK sets it back to INFO in every tap it builds; the gate covers that moment).
+    """
     _METRICS_GATE.show = show
+    hidden = not show and not logging.getLogger(TAP_LOGGER_NAME).isEnabledFor(logging.DEBUG)
+    logging.getLogger(METRICS_LOGGER_NAME).setLevel(logging.WARNING if hidden else logging.INFO)
 
 
 quiet_sdk_chatter(logging.getLogger(TAP_LOGGER_NAME))

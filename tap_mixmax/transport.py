@@ -224,6 +224,7 @@ class Transport:
     def __init__(self, api_url: str, *, max_body_bytes: int) -> None:
         self.origin = Origin.of(api_url)
         self.max_body_bytes = max_body_bytes
+        self._settings: dict[str, t.Any] | None = None
         self.session = requests.Session()
         adapter = _WatchedAdapter()
         self.session.mount("http://", adapter)
@@ -322,7 +323,16 @@ class Transport:
         )
 
     def _environment(self, url: str) -> dict[str, t.Any]:
-        """Proxies and CA bundle from the environment, as `requests.get` would use them."""
+        """Proxies and CA bundle from the environment, as `requests.get` would use them.
+
+        Read once: every request goes to the one origin, and reading them walks the whole
+        environment.
+        """
+        if self._settings is None:
+            self._settings = self._read_environment(url)
+        return self._settings
+
+    def _read_environment(self, url: str) -> dict[str, t.Any]:
         settings = self.session.merge_environment_settings(url, {}, None, None, None)
         if settings.get("verify") is True:
             bundle = next((os.environ[v] for v in CA_BUNDLE_VARIABLES if os.environ.get(v)), None)
