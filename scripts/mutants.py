@@ -568,6 +568,23 @@ MUTANTS: tuple[Mutant, ...] = (
         replacement="        pass",
         tests=(T_HOSTILE + "test_a_bookmark_that_is_not_a_date_is_one_line_naming_the_stream",),
     ),
+    # -- What the log says ---------------------------------------------------------------
+    Mutant(
+        name="no-progress-lines",
+        guarantee="A progress line every 30 s: rows, requests, the share of the limit, waits",
+        file="tap_mixmax/report.py",
+        original='            self.logger.info("%s", self.progress_line(now))',
+        replacement="            pass",
+        tests=(T_RUNNING + "test_a_long_sync_logs_progress_with_rows_requests_pace_and_waits",),
+    ),
+    Mutant(
+        name="no-summary",
+        guarantee="At the end, a summary with one line per stream, then the outcome",
+        file="tap_mixmax/report.py",
+        original='            self.logger.info("%s", line)  # one record a line: Meltano prefixes each',
+        replacement="            pass",
+        tests=(T_RUNNING + "test_the_default_log_tells_the_story_and_nothing_else",),
+    ),
     # -- Stopping (README "Rate limits, retries and errors") ----------------------------
     Mutant(
         name="pace-wait-not-interruptible",

@@ -43,11 +43,11 @@ class SyncReport:
         self,
         logger: logging.Logger,
         *,
-        interval: float = PROGRESS_INTERVAL_SECONDS,
+        interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.logger = logger
-        self.interval = interval
+        self.interval = PROGRESS_INTERVAL_SECONDS if interval is None else interval
         self._clock = clock
         self._lock = threading.Lock()
         self._figures: list[tuple[str, StreamFigures]] = []

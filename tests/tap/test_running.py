@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -204,6 +206,31 @@ def test_the_default_log_tells_the_story_and_nothing_else(tmp_path):
     assert lines[at + 2 + len(shown)].startswith("Sync finished in ")
     state = TapOutput.parse(result.stdout).last_state
     assert "Progress is not resumable" not in json.dumps(state)
+
+
+def test_a_long_sync_logs_progress_with_rows_requests_pace_and_waits(monkeypatch, caplog):
+    from tap_harness import run_tap
+
+    from tap_mixmax import report
+
+    monkeypatch.setattr(report, "PROGRESS_INTERVAL_SECONDS", 0.5)  # 30 s in real life
+    caplog.set_level(logging.INFO, logger="tap-mixmax")
+    with sandbox_with() as sb:
+        sb.add_fault("slow", probability=1.0, seed=1, times=0, delay=0.05)
+        config = sandbox_config(sb, page_size=5, max_requests_per_minute=600)
+        run_tap(config, streams={"messages"})
+        served = len([r for r in sb.requests if r.path == "/v1/messages"])
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Progress:")]
+    assert len(lines) >= 2, "no progress line in a sync of several seconds"
+    pattern = re.compile(
+        r"Progress: ([\d,]+) rows, ([\d,]+) requests in .+; (\d+) requests in the last minute "
+        r"\((\d+)% of the rate limit\), .+ spent waiting for it"
+    )
+    rows, requests, last_minute, share = (
+        int(g.replace(",", "")) for g in pattern.match(lines[-1]).groups()
+    )
+    assert rows > 0 and 0 < requests <= served + 1
+    assert share == round(100 * last_minute / 600)
 
 
 def test_metric_lines_come_back_with_log_metrics(tmp_path):
