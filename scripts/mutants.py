@@ -72,6 +72,7 @@ T_CAP = "tests/tap/test_recipients_cap.py::"
 T_RESUME = "tests/tap/test_resume.py::"
 T_HOSTILE = "tests/tap/test_hostile_servers.py::"
 T_RUNNING = "tests/tap/test_running.py::"
+T_SELECTION = "tests/tap/test_selection.py::"
 
 MUTANTS: tuple[Mutant, ...] = (
     # -- Every row: paging ------------------------------------------------------------
@@ -357,6 +358,18 @@ MUTANTS: tuple[Mutant, ...] = (
         original="        record[EXTRA_FIELD] = extra or None",
         replacement="        record[EXTRA_FIELD] = None",
         tests=(T_HTTP + "test_an_unknown_field_is_kept_in_extra_with_one_warning",),
+    ),
+    Mutant(
+        name="fast-path-ignores-selection-and-maps",
+        guarantee="Field selection, stream maps and flattening apply to every record",
+        file="tap_mixmax/client.py",
+        original="        if not self._records_go_out_as_they_are:",
+        replacement="        if False:",
+        tests=(
+            T_SELECTION + "test_a_deselected_field_is_left_out_of_every_record",
+            T_SELECTION + "test_a_stream_map_renames_the_stream_and_drops_a_field",
+            T_SELECTION + "test_flattening_turns_nested_objects_into_columns",
+        ),
     ),
     Mutant(
         name="unreadable-timestamp-lost",

@@ -19,6 +19,7 @@ from singer_sdk import RESTStream
 from singer_sdk.helpers._state import PROGRESS_MARKER_NOTE, PROGRESS_MARKERS
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.pagination import BaseAPIPaginator, OffsetPaginator, SinglePagePaginator
 from singer_sdk.singerlib import RecordMessage
 
@@ -611,25 +612,32 @@ class MixmaxStream(RESTStream[t.Any]):
             super()._write_schema_message()
 
     @functools.cached_property
-    def _every_field_selected(self) -> bool:
-        return all(self.mask.values())
-
-    def _generate_record_messages(self, record: Record) -> Generator[RecordMessage, None, None]:
-        # The common case, made cheap: with every field selected and one stream map,
-        # the SDK's walk for deselected fields and its type conformance (off here: the
-        # shaper already gave the record its schema's shape) would only cost CPU.
+    def _records_go_out_as_they_are(self) -> bool:
+        # The common case, made cheap: every field selected and the SDK's one default map,
+        # so its walk for deselected fields, its map and its type conformance (off here:
+        # the shaper already gave the record its schema's shape) would only cost CPU.
         maps = self.stream_maps
-        if not self._every_field_selected or len(maps) != 1:
-            yield from super()._generate_record_messages(record)
+        return (
+            all(self.mask.values())
+            and len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and maps[0].stream_alias == self.name
+            and not maps[0].flattening_enabled
+        )
+
+    def _write_record_message(self, record: Record) -> None:
+        if not self._records_go_out_as_they_are:
+            super()._write_record_message(record)
             return
-        mapped = maps[0].transform(record)
-        if mapped is not None:
-            yield RecordMessage(
-                stream=maps[0].stream_alias,
-                record=mapped,
+        self._tap.write_message(
+            RecordMessage(
+                stream=self.name,
+                record=record,
                 version=self._stream_version,
                 time_extracted=self._extracted_at,
             )
+        )
+        self.state_manager.is_flushed = False
 
     def _increment_stream_state(
         self, latest_record: Record, *, context: Context | None = None
