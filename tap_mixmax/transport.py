@@ -121,7 +121,7 @@ def _attach(sock: socket.socket | None) -> None:
         watch.attach(sock)
 
 
-class _Watched(HTTPConnection):
+class _WatchedHTTPConnection(HTTPConnection):
     """A connection that hands its socket to the current request's watch."""
 
     def _new_conn(self) -> socket.socket:
@@ -134,11 +134,7 @@ class _Watched(HTTPConnection):
         super().request(*args, **kwargs)
 
 
-class _WatchedHTTPConnection(_Watched):
-    pass
-
-
-class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):
     pass
 
 
