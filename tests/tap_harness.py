@@ -93,11 +93,15 @@ def run_tap(
     *,
     streams: set[str] | None = None,
     state: dict[str, Any] | None = None,
+    catalog: dict[str, Any] | None = None,
 ) -> TapOutput:
-    """Sync in this process (fast); returns everything written to stdout."""
+    """Sync in this process (fast); returns everything written to stdout.
+
+    The catalog is the discovered one with `streams` selected, unless one is given.
+    """
     from tap_mixmax.tap import TapMixmax
 
-    tap = TapMixmax(config=config, state=state, catalog=catalog_for(streams, config))
+    tap = TapMixmax(config=config, state=state, catalog=catalog or catalog_for(streams, config))
     raw = io.BytesIO()
     stdout = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
     with contextlib.redirect_stdout(stdout):
