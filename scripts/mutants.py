@@ -15,7 +15,8 @@ test escaped pytest-timeout, and the break is reported as "hung": that fails the
 because a hang is not a test result.
 
 A break whose original text is not found exactly once is "stale" and fails the run before
-anything runs: a change to the code must not quietly disable a break. Adding one:
+anything runs: a change to the code must not quietly disable a break. Adding one (here, or
+in mutants_reliability.py for first contact, stops and the log):
 
     Mutant(
         name="short-name",
@@ -41,21 +42,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from mutant import Mutant
+from mutants_reliability import RELIABILITY_MUTANTS
+
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = REPO / ".venv" / "bin" / "python"
 # Per test, unless the test sets its own (the default-pace test runs a minute).
 MUTANT_TEST_TIMEOUT = 45
 RUN_TIMEOUT = 900
-
-
-@dataclasses.dataclass(frozen=True)
-class Mutant:
-    name: str
-    guarantee: str
-    file: str
-    original: str
-    replacement: str
-    tests: tuple[str, ...]
 
 
 T_HTTP = "tests/unit/test_client_http.py::"
@@ -240,7 +234,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="429-not-retried",
         guarantee="429: waits what Retry-After says, and retries",
-        file="tap_mixmax/client.py",
+        file="tap_mixmax/retrying.py",
         original="RETRIABLE_ERRORS = (errors.TransientAPIError, errors.MalformedPageError, "
         "errors.RateLimitedError)",
         replacement="RETRIABLE_ERRORS = (errors.TransientAPIError, errors.MalformedPageError)",
@@ -257,7 +251,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="dropped-connection-not-retried",
         guarantee="retries dropped or reset connections",
-        file="tap_mixmax/client.py",
+        file="tap_mixmax/retrying.py",
         original="    requests.exceptions.Timeout,\n    requests.exceptions.ConnectionError,\n",
         replacement="    requests.exceptions.Timeout,\n",
         tests=(T_FAULTS + "test_each_transient_fault_is_retried_and_the_sync_is_exact[list-drop]",),
@@ -273,7 +267,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="cut-body-not-retried",
         guarantee="retries truncated bodies",
-        file="tap_mixmax/client.py",
+        file="tap_mixmax/retrying.py",
         original="    requests.exceptions.ChunkedEncodingError,\n",
         replacement="",
         tests=(T_HTTP + "test_a_body_cut_short_of_its_content_length_is_retried",),
@@ -491,24 +485,6 @@ MUTANTS: tuple[Mutant, ...] = (
         tests=(T_HOSTILE + "test_the_retry_budget_holds_while_a_request_is_in_flight",),
     ),
     Mutant(
-        name="first-contact-takes-the-whole-budget",
-        guarantee="An API that cannot be reached fails within 60 s, naming host:port",
-        file="tap_mixmax/client.py",
-        original="            budget = min(budget, FIRST_CONTACT_SECONDS)",
-        replacement="            pass",
-        tests=(
-            T_HOSTILE + "test_an_api_that_cannot_be_reached_fails_within_the_first_contact_limit",
-        ),
-    ),
-    Mutant(
-        name="blips-held-to-first-contact",
-        guarantee="A blip in the middle of a sync keeps retrying within the budget",
-        file="tap_mixmax/client.py",
-        original="        self._tap.api_reached = True  # type: ignore[attr-defined]",
-        replacement="        pass",
-        tests=(T_HOSTILE + "test_a_blip_in_the_middle_of_a_sync_keeps_retrying_within_the_budget",),
-    ),
-    Mutant(
         name="cursor-cycle-followed",
         guarantee="Any repeated cursor within one listing is an error, never a loop",
         file="tap_mixmax/client.py",
@@ -623,6 +599,7 @@ MUTANTS: tuple[Mutant, ...] = (
         replacement="        return",
         tests=(T_RUNNING + "test_a_second_ctrl_c_exits_at_once_even_when_the_first_cannot_finish",),
     ),
+    *RELIABILITY_MUTANTS,  # scripts/mutants_reliability.py: first contact, stops, the log
 )
 
 

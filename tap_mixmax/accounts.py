@@ -152,7 +152,13 @@ class AccountsSync:
     def _report(self, failures: list[AccountFailure]) -> None:
         if not failures:
             return
-        summary = "; ".join(f"{failure.account}: {failure.reason}" for failure in failures)
+        # Accounts that failed alike (a host none could reach) share one mention of it.
+        names_by_reason: dict[str, list[str]] = {}
+        for failure in failures:
+            names_by_reason.setdefault(failure.reason, []).append(failure.account)
+        summary = "; ".join(
+            f"{', '.join(names)}: {reason}" for reason, names in names_by_reason.items()
+        )
         tolerated = self.tolerate_revoked and all(failure.revoked for failure in failures)
         if tolerated and len(failures) < len(self.accounts):
             self.logger.warning(
@@ -162,7 +168,7 @@ class AccountsSync:
                 summary,
             )
             return
+        others = " (the others synced)" if len(failures) < len(self.accounts) else ""
         raise errors.MixmaxError(
-            f"{len(failures)} of {len(self.accounts)} accounts failed "
-            f"(the others synced): {summary}"
+            f"{len(failures)} of {len(self.accounts)} accounts failed{others}: {summary}"
         )

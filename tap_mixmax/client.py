@@ -6,14 +6,12 @@ import datetime as dt
 import functools
 import json
 import logging
-import random
 import time
 import typing as t
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Iterable
 from importlib import resources
 from urllib.parse import urlsplit
 
-import backoff
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.helpers._state import PROGRESS_MARKER_NOTE, PROGRESS_MARKERS
@@ -26,6 +24,7 @@ from singer_sdk.singerlib import RecordMessage
 from tap_mixmax import errors
 from tap_mixmax.accounts import ACCOUNT_FIELD, ACCOUNT_FIELD_SCHEMA
 from tap_mixmax.checks import bookmark_datetime
+from tap_mixmax.first_contact import FirstContact
 from tap_mixmax.logs import quiet_sdk_chatter
 from tap_mixmax.pacing import RequestPacer, parse_retry_after
 from tap_mixmax.records import (
@@ -37,12 +36,9 @@ from tap_mixmax.records import (
 )
 from tap_mixmax.redact import MASK, secret_forms
 from tap_mixmax.report import StreamFigures, SyncReport
+from tap_mixmax.retrying import Retrying
 from tap_mixmax.stopping import raise_if_stopping
-from tap_mixmax.transport import (
-    Transport,
-    connect_failure_reason,
-    is_connect_failure,
-)
+from tap_mixmax.transport import Transport
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
@@ -56,13 +52,6 @@ DEFAULT_RETRY_BUDGET_SECONDS = 900
 # A page of 300 messages with long HTML bodies is a few MB; a compression bomb is refused
 # at this size (decoded), which bounds what one answer can cost in memory.
 DEFAULT_MAX_RESPONSE_MEGABYTES = 128
-# Before the API has answered once in this run, failing to connect at all (refused,
-# unknown host) is most likely a wrong api_url or network: fail within this, not the budget.
-FIRST_CONTACT_SECONDS = 60.0
-# A try needs at least this much of the budget left to be worth making.
-MIN_TRY_SECONDS = 0.5
-RETRY_BASE_SECONDS = 1.0
-RETRY_MAX_WAIT_SECONDS = 60.0
 # A bookmark this far past our clock is a mistake, not clock skew.
 FUTURE_BOOKMARK_TOLERANCE = dt.timedelta(hours=1)
 # What STATE says of a stream whose bookmark moves only at its end (the SDK's default
@@ -70,23 +59,6 @@ FUTURE_BOOKMARK_TOLERANCE = dt.timedelta(hours=1)
 RESUME_NOTE = (
     "The bookmark moves when the stream finishes; a sync resumed from this state re-reads "
     "the stream from replication_key_value and loses nothing."
-)
-# Retriable failures below the HTTP layer: dropped sockets, read timeouts, cut bodies.
-TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
-    ConnectionError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
-RETRIABLE_ERRORS = (errors.TransientAPIError, errors.MalformedPageError, errors.RateLimitedError)
-# How a retry line names a failure below HTTP (the first match wins).
-TRANSPORT_FAILURES: tuple[tuple[type[Exception], str], ...] = (
-    (requests.exceptions.Timeout, "no answer within request_timeout"),
-    (requests.exceptions.ChunkedEncodingError, "a body cut off"),
-    (requests.exceptions.ContentDecodingError, "a body that does not decompress"),
-    (requests.exceptions.ConnectionError, "a dropped connection"),
-    (ConnectionError, "a dropped connection"),
 )
 # The longest server message quoted in an error line.
 MESSAGE_EXCERPT_CHARS = 160
@@ -199,7 +171,6 @@ class MixmaxStream(RESTStream[t.Any]):
         self._page_rows = 0
         self._rows_in_window = 0
         self._rows_without_key = 0
-        self._retry_started = 0.0
         self._unknown_reported: set[str] = set()
         self._schema_written = False
         self._extracted_at = utc_now()
@@ -256,29 +227,40 @@ class MixmaxStream(RESTStream[t.Any]):
 
     # -- requests, pacing and retries ----------------------------------------------------
 
+    @functools.cached_property
+    def retrying(self) -> Retrying:
+        """This stream's retries (built on first use: the tap sets its pacer after us)."""
+        return Retrying(
+            stream=self.name,
+            budget=self.retry_budget,
+            first_contact=self.first_contact,
+            pacer=self.pacer,
+            origin=self._transport.origin,
+            logger=self.logger,
+            figures=self.figures,
+        )
+
+    @property
+    def first_contact(self) -> FirstContact:
+        return t.cast(FirstContact, self._tap.first_contact)  # type: ignore[attr-defined]
+
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Context | None
     ) -> requests.Response:
+        self.first_contact.before_try()
         self.pacer.wait_for_slot()
         self.figures.requests += 1
         if self._report is not None:
             self._report.request_sent()
         response = self._transport.send(
-            prepared_request, timeout=self.timeout, deadline=self.retry_deadline()
+            prepared_request, timeout=self.timeout, deadline=self.retrying.deadline()
         )
-        self._tap.api_reached = True  # type: ignore[attr-defined]
+        self.first_contact.answer_received()
         self._write_request_duration_log(
             endpoint=self.path, response=response, context=context, extra_tags=None
         )
         self.validate_response(response)
         return response
-
-    def retry_deadline(self) -> float:
-        """When the current request must give up: its retry budget, or first contact's."""
-        budget = self.retry_budget
-        if not self._tap.api_reached:  # type: ignore[attr-defined]
-            budget = min(budget, FIRST_CONTACT_SECONDS)
-        return self._retry_started + budget
 
     def validate_response(self, response: requests.Response) -> None:
         self.pacer.observe(response.headers)
@@ -347,98 +329,7 @@ class MixmaxStream(RESTStream[t.Any]):
             raise errors.MalformedPageError(f"Mixmax sent a row that is not an object on {path}")
 
     def request_decorator(self, func: t.Callable) -> t.Callable:
-        retrying = backoff.on_exception(
-            self._retry_waits,
-            (*RETRIABLE_ERRORS, *TRANSPORT_ERRORS),
-            max_time=self.retry_budget,  # a backstop: retry_deadline() is the real limit
-            max_tries=None,
-            jitter=None,  # _retry_waits jitters, but never shortens a Retry-After
-            giveup=self._out_of_time,
-            on_backoff=self._log_retry,
-            on_giveup=self._give_up,
-            logger=None,
-        )(func)
-
-        def within_budget(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            self._retry_started = time.monotonic()
-            return retrying(*args, **kwargs)
-
-        return within_budget
-
-    def _retry_waits(self) -> Generator[float, BaseException, None]:
-        """Capped exponential backoff with jitter, never past the retry deadline.
-
-        A 429's Retry-After is not waited here: the shared pacer holds every request of
-        the token (every lane's) until it has passed.
-        """
-        failure = yield  # type: ignore[misc]
-        attempt = 0
-        while True:
-            if isinstance(failure, errors.RateLimitedError) and failure.retry_after is not None:
-                wait = 0.0
-            else:
-                ceiling = min(RETRY_MAX_WAIT_SECONDS, RETRY_BASE_SECONDS * 2**attempt)
-                wait = random.uniform(ceiling / 2, ceiling)
-                attempt += 1
-            left = self.retry_deadline() - time.monotonic() - MIN_TRY_SECONDS
-            failure = yield max(0.0, min(wait, left))
-
-    def _out_of_time(self, failure: Exception) -> bool:
-        """Give up now: too little budget left for another try, or a wait past it."""
-        left = self.retry_deadline() - time.monotonic()
-        if isinstance(failure, errors.RateLimitedError) and failure.retry_after is not None:
-            if failure.retry_after > left - MIN_TRY_SECONDS:
-                return True
-            # The one place Retry-After is obeyed: every request of the token waits.
-            self.pacer.block_for(failure.retry_after, f"Mixmax said Retry-After ({failure})")
-        return left < MIN_TRY_SECONDS
-
-    def _log_retry(self, details: t.Mapping[str, t.Any]) -> None:
-        self.figures.retries += 1
-        failure = details.get("exception")
-        wait = float(details.get("wait", 0.0))
-        if isinstance(failure, errors.RateLimitedError) and failure.retry_after is not None:
-            wait = failure.retry_after
-        self.logger.info(
-            "Waiting %.1f s before retry %d of %s: %s",
-            wait,
-            details.get("tries", 0),
-            self.name,
-            self._failure_text(failure),
-        )
-
-    def _failure_text(self, failure: BaseException | None) -> str:
-        if isinstance(failure, errors.MixmaxError):
-            return str(failure)
-        if failure is not None and is_connect_failure(failure):
-            reason = connect_failure_reason(failure)
-            return f"cannot connect to {self._transport.origin.hostport} ({reason})"
-        for kind, what in TRANSPORT_FAILURES:
-            if isinstance(failure, kind):
-                return f"{what} from {self._transport.origin.hostport}"
-        return f"{type(failure).__name__} from {self._transport.origin.hostport}"
-
-    def _give_up(self, details: t.Mapping[str, t.Any]) -> None:
-        failure = details.get("exception")
-        retriable = (*RETRIABLE_ERRORS, *TRANSPORT_ERRORS)
-        if not isinstance(failure, Exception) or not isinstance(failure, retriable):
-            return
-        tries, elapsed = details.get("tries"), float(details.get("elapsed", 0))
-        if isinstance(failure, errors.RateLimitedError) and failure.retry_after is not None:
-            raise errors.MixmaxError(
-                f"Mixmax asked stream {self.name} to wait {failure.retry_after:.0f} s "
-                f"(Retry-After), longer than the retry budget has left "
-                f"(retry_budget_seconds {self.retry_budget:.0f})"
-            ) from failure
-        if is_connect_failure(failure) and not self._tap.api_reached:  # type: ignore[attr-defined]
-            raise errors.UnreachableError(
-                f"{self._failure_text(failure)}: {tries} tries in {elapsed:.0f} s; "
-                "check api_url and the network"
-            ) from failure
-        raise errors.MixmaxError(
-            f"Mixmax kept failing for stream {self.name} after {tries} tries in "
-            f"{elapsed:.0f} s: {self._failure_text(failure)}"
-        ) from failure
+        return self.retrying.decorate(func)
 
     # -- paging ----------------------------------------------------------------------
 
@@ -708,6 +599,3 @@ class OffsetChildStream(ChildStream):
             self.context,
             self.offset_cap,
         )
-
-
-logging.getLogger("backoff").setLevel(logging.CRITICAL)

@@ -20,8 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from singer_sdk.singerlib.encoding.simple import Message, SchemaMessage, StateMessage
 
+from tap_mixmax.first_contact import FirstContact
 from tap_mixmax.pacing import RequestPacer
-from tap_mixmax.stopping import SyncStopped, last_word, raise_if_stopping, stopping
+from tap_mixmax.stopping import SyncStopped, last_word, raise_if_stopping, wait, wake
 
 if t.TYPE_CHECKING:
     from tap_mixmax.report import SyncReport
@@ -34,6 +35,9 @@ StateMerge = Callable[[Mapping[str, State]], State]
 # and always at the end. Skipping one only means a resumed sync re-reads a little more.
 STATE_INTERVAL_PER_PART_SECONDS = 0.005
 STATE_MAX_INTERVAL_SECONDS = 1.0
+# On a stop, how long a part that has not unwound yet (blocked in a DNS lookup, say) may
+# delay the last STATE; nested parts (an account's lanes) take it twice, inside 2 s.
+STOP_GRACE_SECONDS = 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Part:
     streams: frozenset[str] | None = None  # a lane: only these streams
     pacer: RequestPacer | None = None  # a lane shares its account's pacer (and limit)
     report: SyncReport | None = None  # every part counts into the run's one report
+    first_contact: FirstContact | None = None  # the run's one (tap_mixmax/first_contact.py)
 
 
 class SharedOutput:
@@ -156,20 +161,22 @@ def run_parts(
 ) -> list[concurrent.futures.Future[Result]]:
     """`work(item)` for every item, `parallel` at a time; the futures, all done.
 
-    On SIGTERM or Ctrl-C every part unwinds at its next safe point (tap_mixmax/stopping.py);
-    then the output writes the newest state, last, and SyncStopped goes on up.
+    On SIGTERM or Ctrl-C this wait ends at once, every part unwinds at its next safe point
+    (tap_mixmax/stopping.py), the output writes the newest state, last, and SyncStopped
+    goes on up.
     """
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=name)
     futures = [pool.submit(work, item) for item in items]
+    for future in futures:
+        future.add_done_callback(lambda _: wake())
     try:
-        concurrent.futures.wait(futures)
+        wait(until=lambda: all(future.done() for future in futures))
     except BaseException:
-        output.stop()
+        # Parts not started never start; running ones unwind at their next safe point,
+        # and get a moment to hand over their newest state, but no more than that.
         pool.shutdown(wait=False, cancel_futures=True)
+        concurrent.futures.wait(futures, timeout=STOP_GRACE_SECONDS)
+        output.stop()
         raise
-    if stopping():
-        output.stop()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise SyncStopped
     pool.shutdown(wait=True)
     return futures

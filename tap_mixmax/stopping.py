@@ -2,10 +2,11 @@
 
 The signal handler only raises a flag (and shuts the sockets of requests in flight);
 raising from a handler could cut a half-written line on stdout. Every thread stops at its
-next safe point: before a request, a write or a new stream, and during any wait (the
-pacer's, a retry's), all of which watch the flag. The main thread then writes the newest
-STATE, as the last line, and the process exits with 128 + the signal's number. A second
-signal exits at once.
+next safe point: before a request, a write or a new stream, and during any wait. Every
+wait of the tap (the pace, a Retry-After, a retry's backoff, a lane or account waiting
+for the others) goes through `wait`, which wakes at once on a stop. The newest STATE is
+then written, as the last line, and the process exits with 128 + the signal's number. A
+second signal exits at once.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 # How often the main thread wakes to run signal handlers while a sync runs.
 SUPERVISE_SECONDS = 0.1
 
 _stop = threading.Event()
+# Every waiter sleeps on this; a stop, or anything a waiter waits for, wakes them all.
+_wakeup = threading.Condition()
 _on_stop: list[Callable[[], None]] = []
 _received: list[int] = []  # the signal that asked for the stop
 _last_word = threading.local()
@@ -44,11 +48,26 @@ def raise_if_stopping() -> None:
         raise SyncStopped
 
 
-def wait(seconds: float) -> None:
-    """Sleep, but wake and unwind at once when a stop is asked for."""
-    if seconds > 0:
-        _stop.wait(seconds)
+def wait(seconds: float | None = None, *, until: Callable[[], bool] | None = None) -> None:
+    """The tap's one way to wait: for `seconds` (None: no limit) or until `until()` holds.
+
+    It unwinds (SyncStopped) at once when a stop is asked for. Whoever makes `until()`
+    true calls `wake()`.
+    """
+    end = None if seconds is None else time.monotonic() + seconds
+    with _wakeup:
+        while not _stop.is_set() and not (until is not None and until()):
+            left = None if end is None else end - time.monotonic()
+            if left is not None and left <= 0:
+                break
+            _wakeup.wait(left)
     raise_if_stopping()
+
+
+def wake() -> None:
+    """Something a waiter may be waiting for happened: its `until()` is checked again."""
+    with _wakeup:
+        _wakeup.notify_all()
 
 
 @contextlib.contextmanager
@@ -81,6 +100,9 @@ def _handle(signum: int, _frame: object) -> None:
         sys.stderr.flush()
         os._exit(128 + signum)  # the second signal: no more waiting
     request_stop(signum)
+
+
+on_stop(wake)
 
 
 def install_handlers() -> None:

@@ -36,6 +36,7 @@ from tap_mixmax.client import (
     DEFAULT_RETRY_BUDGET_SECONDS,
     MAX_PAGE_SIZE,
 )
+from tap_mixmax.first_contact import FirstContact
 from tap_mixmax.lanes import (
     CONNECTION_STREAM,
     DEFAULT_PARALLEL_STREAMS,
@@ -257,9 +258,9 @@ class TapMixmax(Tap):
         rpm = int(self.config.get("max_requests_per_minute", MIXMAX_RATE_LIMIT_PER_MINUTE))
         self.pacer = self.part.pacer or RequestPacer(rpm, logger=self.account_logger)
         self.report.watch_pacer(self.pacer)
-        # A lane starts after its account's token was proven (and the API answered).
+        # A lane starts after its account's token was proven (or is the lane proving it).
         self._connection_checked = self.part.streams is not None
-        self.api_reached = self._connection_checked
+        self.first_contact = self.part.first_contact or FirstContact()
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # Before the SDK's JSON Schema check, whose messages quote values: secrets are
@@ -399,7 +400,13 @@ class TapMixmax(Tap):
             catalog=self.input_catalog,
             state=state,
             message_writer=writer,
-            part=Part(account=self.account, streams=family, pacer=self.pacer, report=self.report),
+            part=Part(
+                account=self.account,
+                streams=family,
+                pacer=self.pacer,
+                report=self.report,
+                first_contact=self.first_contact,
+            ),
         )
 
     def _account_tap(self, account: Account, state: State, writer: PartWriter) -> TapMixmax:
@@ -411,7 +418,7 @@ class TapMixmax(Tap):
             catalog=self.input_catalog,
             state=state,
             message_writer=writer,
-            part=Part(account=account.name, report=self.report),
+            part=Part(account=account.name, report=self.report, first_contact=self.first_contact),
         )
 
     def check_connection(self) -> None:

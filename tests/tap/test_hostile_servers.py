@@ -19,7 +19,7 @@ import trustme
 from raw_server import ME, Request, page, response_bytes, send, serving, trickle
 from tap_harness import TAP_EXECUTABLE, TapOutput, run_tap, write_json
 
-from tap_mixmax import client, errors
+from tap_mixmax import errors, first_contact
 
 TOKEN = "tok_S3CRET_0123456789abcdef"
 UNPACED = 1_000_000
@@ -304,7 +304,7 @@ def test_the_retry_budget_holds_while_a_request_is_in_flight():
 
 
 def test_an_api_that_cannot_be_reached_fails_within_the_first_contact_limit(monkeypatch):
-    monkeypatch.setattr(client, "FIRST_CONTACT_SECONDS", 2.0)  # 60 s in real life
+    monkeypatch.setattr(first_contact, "FIRST_CONTACT_SECONDS", 2.0)  # 60 s in real life
     config = {"api_url": "http://127.0.0.1:9/v1", "api_token": TOKEN, "retry_budget_seconds": 900}
     started = time.monotonic()
     with pytest.raises(errors.UnreachableError, match=r"cannot connect to 127\.0\.0\.1:9"):
@@ -313,7 +313,7 @@ def test_an_api_that_cannot_be_reached_fails_within_the_first_contact_limit(monk
 
 
 def test_an_unknown_host_fails_within_the_first_contact_limit_naming_it(monkeypatch):
-    monkeypatch.setattr(client, "FIRST_CONTACT_SECONDS", 2.0)
+    monkeypatch.setattr(first_contact, "FIRST_CONTACT_SECONDS", 2.0)
     config = {"api_url": "https://no-such-host.invalid/v1", "api_token": TOKEN}
     started = time.monotonic()
     with pytest.raises(
@@ -324,7 +324,7 @@ def test_an_unknown_host_fails_within_the_first_contact_limit_naming_it(monkeypa
 
 
 def test_a_blip_in_the_middle_of_a_sync_keeps_retrying_within_the_budget(monkeypatch):
-    monkeypatch.setattr(client, "FIRST_CONTACT_SECONDS", 0.5)
+    monkeypatch.setattr(first_contact, "FIRST_CONTACT_SECONDS", 0.5)
     state = {"blipped": False}
 
     def handler(request, conn):
