@@ -389,7 +389,7 @@ MUTANTS: tuple[Mutant, ...] = (
         name="no-state-on-sigterm",
         guarantee="on SIGTERM the last message is the newest STATE",
         file="tap_mixmax/parallel.py",
-        original="            if not self._stopped and self._states:\n                try:",
+        original="            if not self._stopped:\n                try:",
         replacement="            if False:\n                try:",
         tests=(
             T_LANES + "test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records",

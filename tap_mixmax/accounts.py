@@ -18,6 +18,7 @@ from singer_sdk.singerlib.encoding.simple import Message
 
 from tap_mixmax import errors
 from tap_mixmax.parallel import PartWriter, SharedOutput, State, SyncsAll, run_parts
+from tap_mixmax.report import counted
 
 ACCOUNT_FIELD = "account"
 ACCOUNT_FIELD_SCHEMA: dict[str, t.Any] = {"type": ["string"]}
@@ -120,7 +121,9 @@ class AccountsSync:
 
     def run(self) -> list[AccountFailure]:
         """Sync every account; raise one MixmaxError at the end if any must fail the run."""
-        self.logger.info("Syncing %d accounts, %d at a time", len(self.accounts), self.parallel)
+        self.logger.info(
+            "Syncing %s, %d at a time", counted(len(self.accounts), "account"), self.parallel
+        )
         try:
             futures = run_parts(
                 self.output, self._sync_one, self.accounts, parallel=self.parallel, name="account"
@@ -162,13 +165,13 @@ class AccountsSync:
         tolerated = self.tolerate_revoked and all(failure.revoked for failure in failures)
         if tolerated and len(failures) < len(self.accounts):
             self.logger.warning(
-                "%d of %d accounts skipped (tolerate_revoked_tokens): %s",
+                "%d of %s skipped (tolerate_revoked_tokens): %s",
                 len(failures),
-                len(self.accounts),
+                counted(len(self.accounts), "account"),
                 summary,
             )
             return
         others = " (the others synced)" if len(failures) < len(self.accounts) else ""
         raise errors.MixmaxError(
-            f"{len(failures)} of {len(self.accounts)} accounts failed{others}: {summary}"
+            f"{len(failures)} of {counted(len(self.accounts), 'account')} failed{others}: {summary}"
         )

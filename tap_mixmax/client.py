@@ -35,7 +35,7 @@ from tap_mixmax.records import (
     to_datetime,
 )
 from tap_mixmax.redact import MASK, secret_forms
-from tap_mixmax.report import StreamFigures, SyncReport
+from tap_mixmax.report import StreamFigures, SyncReport, counted
 from tap_mixmax.retrying import Retrying
 from tap_mixmax.stopping import raise_if_stopping
 from tap_mixmax.transport import Transport
@@ -123,7 +123,8 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
         if cursor in self._seen or cursor == self.current_value:
             raise errors.MixmaxError(
                 f"Mixmax sent a next cursor on {path} that it had sent before in the same "
-                f"listing (after {len(self._seen) + 1} pages); following it would loop forever"
+                f"listing (after {counted(len(self._seen) + 1, 'page')}); following it would "
+                "loop forever"
             )
         self._seen.add(cursor)
         return cursor
@@ -429,10 +430,9 @@ class MixmaxStream(RESTStream[t.Any]):
         self._report_unknown_fields()
         if self._rows_without_key:
             self.logger.warning(
-                "Stream %s: %d rows had no readable %s; they were emitted, but do not move "
-                "the bookmark",
+                "Stream %s: %s had no readable %s: emitted, without moving the bookmark",
                 self.name,
-                self._rows_without_key,
+                counted(self._rows_without_key, "row"),
                 self.replication_key,
             )
             self._rows_without_key = 0

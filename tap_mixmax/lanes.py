@@ -16,6 +16,7 @@ import typing as t
 from collections.abc import Callable, Iterable, Mapping
 
 from tap_mixmax.parallel import PartWriter, SharedOutput, State, SyncsAll, run_parts
+from tap_mixmax.stopping import SyncStopped
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -91,6 +92,9 @@ class LanesSync:
             for lane in first:  # the token is proven before the lanes fan out
                 self._sync(lane)
             failures = self._sync_concurrently(rest)
+        except SyncStopped:
+            self.output.stop()  # stopped in the first lane: run_parts did not see it
+            raise
         finally:
             self.output.close()
         if failures:

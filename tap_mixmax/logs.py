@@ -75,3 +75,63 @@ def show_metrics(show: bool) -> None:
 
 
 quiet_sdk_chatter(logging.getLogger(TAP_LOGGER_NAME))
+
+
+# -- libraries' loggers: the log is the tap's own -----------------------------------------
+
+# Libraries whose loggers reach stderr; `py.warnings` carries Python warnings (the SDK's CLI
+# captures them).
+LIBRARY_LOGGERS = ("urllib3", "requests", "backoff", "singer_sdk", "charset_normalizer")
+WARNINGS_LOGGER = "py.warnings"
+# Library lines that only describe the symptom of a failure whose real cause the tap's own
+# retry line or error names (a trickling answer cut at request_timeout, a certificate for
+# another host), or that say nothing a user can act on. Shown at DEBUG only.
+LIBRARY_SYMPTOMS = frozenset(
+    {
+        "Failed to parse headers (url=%s): %s",
+        "Certificate did not match expected hostname: %s. Certificate: %s",
+        "Connection pool is full, discarding connection: %s. Connection pool size: %s",
+        "Retrying (%r) after connection broken by '%r': %s",
+        "Resetting dropped connection: %s",
+    }
+)
+
+
+class _InTheTapsWords(logging.Filter):
+    """A library's line as one line of the tap's own, without its traceback (unless DEBUG)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if logging.getLogger(TAP_LOGGER_NAME).isEnabledFor(logging.DEBUG):
+            return True
+        if getattr(record, "template", record.msg) in LIBRARY_SYMPTOMS:
+            return False
+        library = record.name.split(".")[0]
+        text = " ".join(record.getMessage().split())
+        if record.name == WARNINGS_LOGGER:  # "path:line: Category: text\n  source line"
+            text = text.split(": ", 1)[-1]
+            library = "Python"
+        record.name = TAP_LOGGER_NAME
+        record.msg, record.args = f"{library} says: {text}", None
+        record.exc_info = record.exc_text = record.stack_info = None
+        return True
+
+
+_LIBRARY_FILTER = _InTheTapsWords()
+
+
+def tame_library_logs() -> None:
+    """Put every library logger (and each of its module loggers) in the tap's words.
+
+    Filters do not inherit, so each module's logger gets it; idempotent, and cheap to
+    repeat for loggers made since.
+    """
+    roots = (*LIBRARY_LOGGERS, WARNINGS_LOGGER)
+    names = [
+        name
+        for name in list(logging.root.manager.loggerDict)
+        if name in roots or name.split(".")[0] in LIBRARY_LOGGERS
+    ]
+    for name in {*roots, *names} - {METRICS_LOGGER_NAME}:  # METRIC lines keep their form
+        logger = logging.getLogger(name)
+        if _LIBRARY_FILTER not in logger.filters:
+            logger.addFilter(_LIBRARY_FILTER)

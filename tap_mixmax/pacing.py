@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 
 from tap_mixmax import stopping
 from tap_mixmax.records import epoch_seconds
+from tap_mixmax.report import counted
 
 RATE_LIMIT_WINDOW_SECONDS = 60.0
 # Our clock and Mixmax's disagree by a request's latency; wait this much longer.
@@ -110,7 +111,7 @@ class RequestPacer:
                     if window_delay > delay:
                         delay = window_delay
                         why = (
-                            f"{len(self._sent)} requests in the last "
+                            f"{counted(len(self._sent), 'request')} in the last "
                             f"{RATE_LIMIT_WINDOW_SECONDS:.0f} s (max_requests_per_minute "
                             f"{self.max_requests})"
                         )

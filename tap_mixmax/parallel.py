@@ -107,11 +107,13 @@ class SharedOutput:
     def stop(self) -> None:
         """On a stop: the latest state goes out last, and every later write raises.
 
-        Each part has unwound at a safe point by now. Nested outputs (an account's lanes)
-        cannot write through their stopped parent; the outermost one writes for all.
+        Each part has unwound at a safe point by now (or is given up on). Nested outputs
+        (an account's lanes) cannot write through their stopped parent; the outermost one
+        writes for all. With no part's STATE yet, it is the input state: resuming from it
+        loses nothing either.
         """
         with self._lock:
-            if not self._stopped and self._states:
+            if not self._stopped:
                 try:
                     with last_word():
                         self._write_state()

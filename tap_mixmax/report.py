@@ -101,8 +101,9 @@ class SyncReport:
         limit = sum(pacer.max_requests for pacer in pacers) or 1
         waited = sum(pacer.total_wait for pacer in pacers)
         return (
-            f"Progress: {totals.rows:,} rows, {totals.requests:,} requests in "
-            f"{_duration(now - self.started_at)}; {last_minute} requests in the last minute "
+            f"Progress: {counted(totals.rows, 'row')}, {counted(totals.requests, 'request')} in "
+            f"{_duration(now - self.started_at)}; {counted(last_minute, 'request')} in the last "
+            "minute "
             f"({100 * last_minute / limit:.0f}% of the rate limit), "
             f"{_duration(waited)} spent waiting for it"
         )
@@ -145,6 +146,11 @@ def summary_lines(rows: Iterable[tuple[str, StreamFigures]]) -> list[str]:
         return f"  {first}  {rest}"
 
     return ["Summary:", line(header), *(line(cells) for cells in lines)]
+
+
+def counted(count: int, noun: str) -> str:
+    """'1 stream', '2 streams', '1,200 rows': a count with its noun, in the right number."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _duration(seconds: float) -> str:

@@ -44,12 +44,12 @@ from tap_mixmax.lanes import (
     lanes_state,
     stream_families,
 )
-from tap_mixmax.logs import show_metrics
+from tap_mixmax.logs import show_metrics, tame_library_logs
 from tap_mixmax.output import StateFlushingWriter
 from tap_mixmax.pacing import RequestPacer
 from tap_mixmax.parallel import Part, PartWriter, SharedOutput, State
 from tap_mixmax.redact import redact
-from tap_mixmax.report import SyncReport, _duration
+from tap_mixmax.report import SyncReport, _duration, counted
 from tap_mixmax.stopping import (
     SyncStopped,
     last_word,
@@ -255,6 +255,7 @@ class TapMixmax(Tap):
         if self.is_whole_run and self.input_catalog is not None:
             check_selection(self.input_catalog.to_dict(), self.streams, self.logger)
         show_metrics(bool(self.config.get("log_metrics")))
+        tame_library_logs()
         rpm = int(self.config.get("max_requests_per_minute", MIXMAX_RATE_LIMIT_PER_MINUTE))
         self.pacer = self.part.pacer or RequestPacer(rpm, logger=self.account_logger)
         self.report.watch_pacer(self.pacer)
@@ -334,17 +335,20 @@ class TapMixmax(Tap):
         totals = self.report.by_stream().values()
         self.report.log_summary(
             f"Sync finished in {_duration(time.monotonic() - started)}: "
-            f"{sum(f.rows for f in totals):,} rows, {sum(f.requests for f in totals):,} requests"
+            f"{counted(sum(f.rows for f in totals), 'row')}, "
+            f"{counted(sum(f.requests for f in totals), 'request')}"
         )
 
     def _run_line(self) -> str:
         selected = [s.name for s in self.streams.values() if s.selected]
-        target = f"{len(parse_accounts(self.config))} accounts" if self.syncs_accounts else None
+        accounts = len(parse_accounts(self.config)) if self.syncs_accounts else 0
+        target = counted(accounts, "account") if self.syncs_accounts else None
         parallel = int(self.config.get("max_parallel_streams", DEFAULT_PARALLEL_STREAMS))
         rpm = int(self.config.get("max_requests_per_minute", MIXMAX_RATE_LIMIT_PER_MINUTE))
         pace = f"at most {rpm} requests/min" + (" per account" if target else "")
         return (
-            f"Syncing {len(selected)} streams from {self.config.get('api_url', DEFAULT_API_URL)}"
+            f"Syncing {counted(len(selected), 'stream')} from "
+            f"{self.config.get('api_url', DEFAULT_API_URL)}"
             f"{f' for {target}' if target else ''}, {parallel} at a time, {pace}"
         )
 

@@ -287,10 +287,13 @@ class Transport:
                 **self._environment(request.url or ""),
             )
             self._read_body(response)
+            if watch.expired:  # the cut socket read as a (short) end of headers or body
+                stopping.raise_if_stopping()
+                raise self._too_slow(request, limit, timeout)
         except requests.exceptions.RequestException as exc:
             stopping.raise_if_stopping()  # cut short by a stop, not by the server
             if watch.expired or isinstance(exc, requests.exceptions.ReadTimeout):
-                raise self._too_slow(request, limit) from exc
+                raise self._too_slow(request, limit, timeout) from exc
             if is_untrusted_certificate(exc):
                 raise errors.CertificateError(
                     f"the TLS certificate of {self.origin.hostport} is not trusted "
@@ -303,7 +306,7 @@ class Transport:
         except OSError as exc:
             stopping.raise_if_stopping()
             if watch.expired:
-                raise self._too_slow(request, limit) from exc
+                raise self._too_slow(request, limit, timeout) from exc
             raise
         finally:
             timer.cancel()
@@ -312,10 +315,17 @@ class Transport:
                 _in_flight.discard(watch)
         return response
 
-    def _too_slow(self, request: requests.PreparedRequest, limit: float) -> errors.MixmaxError:
+    def _too_slow(
+        self, request: requests.PreparedRequest, limit: float, timeout: float
+    ) -> errors.MixmaxError:
+        within = (
+            f"request_timeout ({timeout:g} s)"
+            if limit >= timeout
+            else f"the {limit:.1f} s its retry budget had left"
+        )
         return errors.SlowResponseError(
             f"{self.origin.hostport} sent no complete answer to "
-            f"{urlsplit(request.url or '').path} within {limit:.0f} s"
+            f"{urlsplit(request.url or '').path} within {within}"
         )
 
     def _environment(self, url: str) -> dict[str, t.Any]:
