@@ -52,7 +52,7 @@ from tap_mixmax.records import (
     to_datetime,
 )
 from tap_mixmax.tap import MIXMAX_RATE_LIMIT_PER_MINUTE, check_config
-from tap_mixmax.transport import Transport
+from tap_mixmax.transport import Transport, connect_failure_reason, is_connect_failure
 
 # A third of Mixmax's 120 per minute: the doctor never crowds out a sync running alongside.
 MAX_REQUESTS_PER_ACCOUNT = 40
@@ -258,8 +258,10 @@ class DoctorClient:
         except errors.MixmaxError as exc:  # a redirect off the origin, a bad certificate...
             return Answer(0, {}, None, time.time(), f"no answer from {self.host}: {exc}")
         except requests.RequestException as exc:
-            problem = f"no answer from {self.host}: {type(exc).__name__}"
-            return Answer(0, {}, None, time.time(), problem)
+            what = type(exc).__name__
+            if is_connect_failure(exc):
+                what = f"cannot connect ({connect_failure_reason(exc)})"
+            return Answer(0, {}, None, time.time(), f"no answer from {self.host}: {what}")
         try:
             body = response.json()
         except ValueError:

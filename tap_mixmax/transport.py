@@ -6,7 +6,12 @@
   to http) fails in one line naming where it pointed.
 - **Deadlines.** A socket timeout bounds each read, not the answer: a server sending a
   byte a second would hold a request forever. A watchdog shuts the request's socket at its
-  deadline instead, so the deadline bounds connecting, headers and body together.
+  deadline instead, so the deadline bounds connecting, headers and body together. A socket
+  joins the watch before it connects (a connect that hangs is cut too), and a host name
+  is looked up in a thread of its own, waited for interruptibly (getaddrinfo has no
+  timeout). A stop cuts every request in flight the same way.
+- **Connect failures.** A request that fails before its connection is up (refused, unknown
+  host, TLS handshake) raises ConnectFailedError: the first-contact rule counts only these.
 - **Bounded bodies.** The body is read in chunks and refused once it passes the cap
   (decoded), so a small gzip bomb cannot inflate into gigabytes.
 - **The system's trust.** REQUESTS_CA_BUNDLE or SSL_CERT_FILE (a company's inspecting
@@ -18,19 +23,27 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import ipaddress
 import os
 import socket
 import ssl
+import sys
 import threading
 import time
 import typing as t
 from urllib.parse import urljoin, urlsplit
 
 import requests
-import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    LocationParseError,
+    NameResolutionError,
+    NewConnectionError,
+)
+from urllib3.util.connection import allowed_gai_family
 
 from tap_mixmax import errors, stopping
 
@@ -76,6 +89,7 @@ class _Watch:
         self._lock = threading.RLock()
         self._sockets: list[socket.socket] = []
         self.expired = False
+        self.connected = False  # TCP (and TLS) up: a failure now is not a connect failure
 
     def attach(self, sock: socket.socket | None) -> None:
         if sock is None:
@@ -115,23 +129,97 @@ def _cut_every_request() -> None:
 stopping.on_stop(_cut_every_request)
 
 
-def _attach(sock: socket.socket | None) -> None:
+def _attach(sock: socket.socket | None, *, connected: bool = False) -> None:
     watch: _Watch | None = getattr(_current, "watch", None)
     if watch is not None:
         watch.attach(sock)
+        watch.connected = watch.connected or connected
 
 
 class _WatchedHTTPConnection(HTTPConnection):
-    """A connection that hands its socket to the current request's watch."""
+    """A connection whose sockets the current request's watch can shut, even connecting."""
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _attach(sock)
+        # urllib3's own, with its errors, around _connect instead of create_connection.
+        try:
+            sock = _connect(
+                (self._dns_host, self.port), self.timeout, self.source_address, self.socket_options
+            )
+        except socket.gaierror as e:
+            raise NameResolutionError(self.host, self, e) from e
+        except TimeoutError as e:
+            raise ConnectTimeoutError(
+                self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+            ) from e
+        except OSError as e:
+            raise NewConnectionError(self, f"Failed to establish a new connection: {e}") from e
+        sys.audit("http.client.connect", self, self.host, self.port)
         return sock
 
+    def connect(self) -> None:
+        super().connect()  # TCP, a proxy's tunnel, and for https the TLS handshake
+        _attach(self.sock, connected=True)
+
     def request(self, *args: t.Any, **kwargs: t.Any) -> None:
-        _attach(self.sock)  # a kept-alive connection, opened by an earlier request
+        if self.sock is not None:  # a kept-alive connection, opened by an earlier request
+            _attach(self.sock, connected=True)
         super().request(*args, **kwargs)
+
+
+def _connect(
+    address: tuple[str, int],
+    timeout: t.Any,
+    source_address: tuple[str, int] | None,
+    options: t.Iterable[tuple[int, int, int | bytes]] | None,
+) -> socket.socket:
+    """urllib3's create_connection, but each socket joins the watch before it connects."""
+    host, port = address[0].strip("[]"), address[1]
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        raise LocationParseError(f"'{host}', label empty or too long") from None
+    seconds = timeout if isinstance(timeout, int | float) else None
+    error: OSError = OSError("getaddrinfo returns an empty list")
+    for family, kind, proto, _name, where in _resolve(host, port, seconds):
+        sock = socket.socket(family, kind, proto)
+        try:
+            for option in options or ():
+                sock.setsockopt(*option)
+            if seconds is not None or timeout is None:
+                sock.settimeout(seconds)
+            if source_address:
+                sock.bind(source_address)
+            _attach(sock)
+            sock.connect(where)
+        except OSError as exc:
+            error = exc
+            sock.close()
+        else:
+            return sock
+    raise error
+
+
+def _resolve(host: str, port: int, seconds: float | None) -> list[t.Any]:
+    """getaddrinfo, which cannot be interrupted, in a thread: waiting for it can be."""
+    with contextlib.suppress(ValueError):
+        ipaddress.ip_address(host)  # an address: nothing to look up, no thread needed
+        return socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
+    found: list[t.Any] = []
+
+    def look_up() -> None:
+        try:
+            found.append(socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM))
+        except BaseException as exc:  # handed to the waiting thread
+            found.append(exc)
+        stopping.wake()
+
+    threading.Thread(target=look_up, name="dns", daemon=True).start()
+    stopping.wait(seconds, until=lambda: bool(found))
+    if not found:
+        raise TimeoutError(f"no answer from DNS for {host} within {seconds:g} s")
+    if isinstance(found[0], BaseException):
+        raise found[0]
+    return t.cast(list[t.Any], found[0])
 
 
 class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):
@@ -188,21 +276,25 @@ def is_untrusted_certificate(exc: BaseException) -> bool:
     return any(isinstance(cause, ssl.SSLCertVerificationError) for cause in _causes(exc))
 
 
+class ConnectFailedError(requests.exceptions.ConnectionError):
+    """The connection never came up: refused, unknown host, no route, TLS handshake failed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason_text = reason
+
+
 def is_connect_failure(exc: BaseException) -> bool:
-    """No connection was made at all: refused, unknown host, no route, connect timeout."""
-    return any(
-        isinstance(
-            cause,
-            urllib3.exceptions.NewConnectionError
-            | urllib3.exceptions.ConnectTimeoutError
-            | urllib3.exceptions.NameResolutionError,
-        )
-        for cause in _causes(exc)
-    )
+    return isinstance(exc, ConnectFailedError)
 
 
 def connect_failure_reason(exc: BaseException) -> str:
-    """'Connection refused', 'Name or service not known', 'timed out', ..."""
+    """'Connection refused', 'Name or service not known', 'TLS handshake failed (...)'."""
+    if isinstance(exc, ConnectFailedError):
+        return exc.reason_text
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS handshake failed: {cause.reason or cause.strerror or cause}"
     for cause in _causes(exc):
         if isinstance(cause, OSError) and cause.strerror:
             return str(cause.strerror)
@@ -292,14 +384,16 @@ class Transport:
                 raise self._too_slow(request, limit, timeout)
         except requests.exceptions.RequestException as exc:
             stopping.raise_if_stopping()  # cut short by a stop, not by the server
-            if watch.expired or isinstance(exc, requests.exceptions.ReadTimeout):
-                raise self._too_slow(request, limit, timeout) from exc
             if is_untrusted_certificate(exc):
                 raise errors.CertificateError(
                     f"the TLS certificate of {self.origin.hostport} is not trusted "
                     f"({_first_line(exc)}); behind a TLS-inspecting proxy, set "
                     "REQUESTS_CA_BUNDLE or SSL_CERT_FILE to its CA bundle"
                 ) from None
+            if not watch.connected:
+                raise self._not_connected(exc, watch, limit, timeout) from exc
+            if watch.expired or isinstance(exc, requests.exceptions.ReadTimeout):
+                raise self._too_slow(request, limit, timeout) from exc
             raise
         except errors.OversizedPageError:
             raise
@@ -315,17 +409,19 @@ class Transport:
                 _in_flight.discard(watch)
         return response
 
+    def _not_connected(
+        self, exc: BaseException, watch: _Watch, limit: float, timeout: float
+    ) -> ConnectFailedError:
+        if watch.expired or isinstance(exc, requests.exceptions.ConnectTimeout):
+            return ConnectFailedError(f"no connection within {_within(limit, timeout)}")
+        return ConnectFailedError(connect_failure_reason(exc))
+
     def _too_slow(
         self, request: requests.PreparedRequest, limit: float, timeout: float
     ) -> errors.MixmaxError:
-        within = (
-            f"request_timeout ({timeout:g} s)"
-            if limit >= timeout
-            else f"the {limit:.1f} s its retry budget had left"
-        )
         return errors.SlowResponseError(
             f"{self.origin.hostport} sent no complete answer to "
-            f"{urlsplit(request.url or '').path} within {within}"
+            f"{urlsplit(request.url or '').path} within {_within(limit, timeout)}"
         )
 
     def _environment(self, url: str) -> dict[str, t.Any]:
@@ -367,6 +463,12 @@ class Transport:
             f"Mixmax sent a body over {megabytes:g} MB (max_response_megabytes) on "
             f"{urlsplit(response.url).path}"
         )
+
+
+def _within(limit: float, timeout: float) -> str:
+    if limit >= timeout:
+        return f"request_timeout ({timeout:g} s)"
+    return f"the {limit:.1f} s left before its retry deadline"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -218,7 +218,7 @@ def test_nothing_answering_fails_with_the_host_named(capsys, tmp_path):
     code, report, _, _ = run_doctor(capsys, tmp_path, {"api_url": url, "api_token": "t0ken"})
     token = findings(report)["token"]
     assert code == 1 and token["status"] == "FAILED"
-    assert token["seen"].startswith("no answer from 127.0.0.1: ConnectionError")
+    assert token["seen"].startswith("no answer from 127.0.0.1: cannot connect (Connection refused)")
 
 
 def test_retry_after_is_honoured(capsys, tmp_path):
