@@ -177,7 +177,8 @@ def run_parts(
         # Parts not started never start; running ones unwind at their next safe point,
         # and get a moment to hand over their newest state, but no more than that.
         pool.shutdown(wait=False, cancel_futures=True)
-        concurrent.futures.wait(futures, timeout=STOP_GRACE_SECONDS)
+        running = [future for future in futures if not future.cancelled()]
+        concurrent.futures.wait(running, timeout=STOP_GRACE_SECONDS)
         output.stop()
         raise
     pool.shutdown(wait=True)
