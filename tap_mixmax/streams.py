@@ -153,7 +153,9 @@ class LivefeedStream(MixmaxStream):
     lookback_setting = "livefeed_activity_days"
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        self._last_sync_bookmark = self.get_starting_replication_key_value(context)
+        start = self.get_starting_replication_key_value(context)
+        # In the records' own form: "…00Z" and "…00.000Z" are one instant, not two.
+        self._last_sync_bookmark = None if start is None else format_utc(to_datetime(start))
         yield from super().get_records(context)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:

@@ -18,6 +18,16 @@ from typing import Any
 from tap_harness import TAP_EXECUTABLE, catalog_for, write_json
 
 TRACEBACK = "Traceback (most recent call last)"
+_started: list[subprocess.Popen[str]] = []
+
+
+def kill_leftovers() -> None:
+    """Kill every tap process a test started and left running (a test that failed)."""
+    while _started:
+        proc = _started.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 class TapProcess:
@@ -47,6 +57,7 @@ class TapProcess:
             text=True,
             env={**os.environ, **(env or {})},
         )
+        _started.append(self.proc)
         self.err_lines: list[str] = []
         self.out_lines: list[str] = []
         self.ended_at: float | None = None

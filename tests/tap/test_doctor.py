@@ -121,6 +121,11 @@ CASES = {
         "timestamp formats", "DIFFERENT",
         ["messages.created (the replication key)", "to_datetime in tap_mixmax/records.py"], {},
     ),
+    "unreadable timestamp, not the replication key": (
+        {"drift": {"timestamp_styles": {"messages.sent": "rfc2822"}}},
+        "timestamp formats", "DIFFERENT",
+        ["cannot read messages.sent as a time", "to_datetime in tap_mixmax/records.py"], {},
+    ),
     "epoch seconds are readable": (
         {"drift": {"timestamp_styles": {"snippets.createdAt": "seconds"}}},
         "timestamp formats", "OK", ["is readable", "snippets: createdAt epoch s"], {},

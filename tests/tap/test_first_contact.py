@@ -11,11 +11,14 @@ from __future__ import annotations
 import contextlib
 import signal
 import socket
+import subprocess
 import time
 
 import pytest
 from cli_process import TapProcess, accounts_of
+from tap_harness import run_tap
 
+from tap_mixmax import errors, first_contact
 from tap_mixmax.first_contact import FIRST_CONTACT_SECONDS
 
 TOKEN = "tok_FIRSTCONTACT_0123456789"
@@ -69,7 +72,13 @@ def test_a_dead_api_url_ends_the_run_within_60_s_in_one_line_whole_catalog_and_a
         "unknown": TapProcess(tmp_path / "unknown", unknown),
         "accounts": TapProcess(tmp_path / "accounts", accounts_of(refused, ACCOUNTS, tokens)),
     }
-    took = {name: run.wait(timeout=FIRST_CONTACT_SECONDS + 120) for name, run in runs.items()}
+    limit = time.monotonic() + FIRST_CONTACT_SECONDS + SLACK_SECONDS
+    took = {}
+    for name, run in runs.items():
+        try:
+            took[name] = run.wait(timeout=max(0.1, limit - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{name}: still running past {FIRST_CONTACT_SECONDS:.0f} s:\n{run.stderr}")
     for name, run in runs.items():
         assert run.returncode == 1, (name, run.stderr)
         # The rule ended it: every try failed at once, so it retried up to the limit.
@@ -131,3 +140,58 @@ def test_a_connect_that_hangs_fails_as_a_connect_naming_request_timeout(tmp_path
     line = tap.error_line()
     assert f"cannot connect to 127.0.0.1:{hanging_port} (no connection within " in line, line
     assert "request_timeout (2 s)" in tap.stderr, "no try was cut at request_timeout"
+
+
+# -- The same rules in-process, with the limit patched down to 2 s (fast, for mutants) ------
+
+
+@pytest.fixture
+def two_second_limit(monkeypatch):
+    monkeypatch.setattr(first_contact, "FIRST_CONTACT_SECONDS", 2.0)  # 60 s in real life
+
+
+def unreachable(**extra):
+    return {
+        "api_url": f"http://127.0.0.1:{closed_port()}/v1",
+        "api_token": TOKEN,
+        "retry_budget_seconds": 30,
+        **extra,
+    }
+
+
+def test_first_contact_holds_for_every_lane_of_the_whole_catalog(two_second_limit):
+    started = time.monotonic()
+    with pytest.raises(errors.UnreachableError, match=r"cannot connect to 127\.0\.0\.1:"):
+        run_tap(unreachable())  # the users lane first, then every other lane
+    assert time.monotonic() - started < 6
+
+
+def test_first_contact_is_one_per_run_across_accounts(two_second_limit):
+    tokens = [f"{TOKEN}_{name}" for name in ACCOUNTS]
+    started = time.monotonic()
+    with pytest.raises(errors.MixmaxError) as caught:
+        run_tap(accounts_of(unreachable(), ACCOUNTS, tokens))
+    # The two accounts that wait for a slot fail at once, in the same words.
+    assert time.monotonic() - started < 6
+    assert str(caught.value).startswith(f"6 of 6 accounts failed: {', '.join(ACCOUNTS)}: cannot")
+
+
+def test_a_tls_handshake_that_fails_is_a_connect_failure(two_second_limit, shared_sandbox):
+    # https to a plain http server: it answers the TLS hello with an HTTP error.
+    config = {**unreachable(), "api_url": shared_sandbox.url.replace("http:", "https:")}
+    with pytest.raises(errors.UnreachableError, match=r"\(TLS handshake failed: "):
+        run_tap(config, streams={"users"})
+
+
+def test_a_dns_lookup_that_hangs_is_cut_at_request_timeout(two_second_limit, monkeypatch):
+    # getaddrinfo has no timeout of its own: a resolver that never answers would hold
+    # the request, and a stop, for as long as it likes.
+    def never_answers(*args, **kwargs):
+        time.sleep(30)
+
+    monkeypatch.setattr(socket, "getaddrinfo", never_answers)
+    config = {**unreachable(), "api_url": "https://api.example.test/v1", "request_timeout": 1}
+    started = time.monotonic()
+    with pytest.raises(errors.UnreachableError, match=r"example\.test:443 \(no connection"):
+        run_tap(config, streams={"users"})
+    assert time.monotonic() - started < 6

@@ -238,6 +238,7 @@ def test_metric_lines_come_back_with_log_metrics(tmp_path):
         result = run_default(tmp_path, sandbox_config(sb, log_metrics=True), {"messages"})
     assert result.returncode == 0
     assert "METRIC" in result.stderr
+    assert "Syncing 1 stream from " in result.stderr, "a count and its noun disagree"
 
 
 def test_the_summary_counts_requests_and_rows_as_the_server_saw_them(tmp_path):

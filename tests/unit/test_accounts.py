@@ -205,6 +205,18 @@ def test_a_revoked_account_fails_the_run_at_the_end_in_one_line():
     )
 
 
+def test_accounts_that_fail_alike_share_one_mention_of_the_cause():
+    unreachable = errors.UnreachableError("cannot connect to 127.0.0.1:9 (Connection refused)")
+    with pytest.raises(errors.MixmaxError) as caught:
+        run_sync({"alice": unreachable, "bob": unreachable, "carol": None})
+    assert str(caught.value) == (
+        "2 of 3 accounts failed (the others synced): "
+        "alice, bob: cannot connect to 127.0.0.1:9 (Connection refused)"
+    )
+    with pytest.raises(errors.MixmaxError, match=r"^1 of 1 account failed: alice: "):
+        run_sync({"alice": unreachable})
+
+
 def test_tolerated_revoked_accounts_only_warn(caplog):
     revoked = errors.AuthError("rejected")
     with caplog.at_level(logging.WARNING):

@@ -69,6 +69,15 @@ def test_remaining_zero_blocks_until_reset():
     assert waited == pytest.approx(7 + PACING_MARGIN_SECONDS)
 
 
+@pytest.mark.parametrize("reset", ["86400", "2000086400", "2000086400000"])
+def test_a_reset_far_away_is_never_obeyed_past_the_window(reset):
+    # A day away, as a delta, epoch seconds and epoch ms: the limit's own window at most.
+    assert parse_reset(reset, now=2_000_000_000.0) == RATE_LIMIT_WINDOW_SECONDS
+    pacer, _clock = make_pacer(120)
+    pacer.observe({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "86400"})
+    assert pacer.wait_for_slot() == pytest.approx(RATE_LIMIT_WINDOW_SECONDS + PACING_MARGIN_SECONDS)
+
+
 def test_remaining_above_zero_does_not_block():
     pacer, _clock = make_pacer(120)
     pacer.observe({"X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "7"})
