@@ -24,7 +24,6 @@ from singer_sdk.singerlib import RecordMessage
 from tap_mixmax import errors
 from tap_mixmax.accounts import ACCOUNT_FIELD, ACCOUNT_FIELD_SCHEMA
 from tap_mixmax.checks import bookmark_datetime
-from tap_mixmax.first_contact import FirstContact
 from tap_mixmax.logs import quiet_sdk_chatter
 from tap_mixmax.pacing import RequestPacer, parse_retry_after
 from tap_mixmax.records import (
@@ -234,21 +233,17 @@ class MixmaxStream(RESTStream[t.Any]):
         return Retrying(
             stream=self.name,
             budget=self.retry_budget,
-            first_contact=self.first_contact,
+            first_contact=self._tap.first_contact,  # type: ignore[attr-defined]
             pacer=self.pacer,
             origin=self._transport.origin,
             logger=self.logger,
             figures=self.figures,
         )
 
-    @property
-    def first_contact(self) -> FirstContact:
-        return t.cast(FirstContact, self._tap.first_contact)  # type: ignore[attr-defined]
-
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Context | None
     ) -> requests.Response:
-        self.first_contact.before_try()
+        self.retrying.first_contact.before_try()
         self.pacer.wait_for_slot()
         self.figures.requests += 1
         if self._report is not None:
@@ -256,7 +251,7 @@ class MixmaxStream(RESTStream[t.Any]):
         response = self._transport.send(
             prepared_request, timeout=self.timeout, deadline=self.retrying.deadline()
         )
-        self.first_contact.answer_received()
+        self.retrying.first_contact.answer_received()
         self._write_request_duration_log(
             endpoint=self.path, response=response, context=context, extra_tags=None
         )

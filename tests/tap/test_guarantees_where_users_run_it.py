@@ -92,6 +92,8 @@ FAULTS = [  # (kind, path): each fires once, for whichever account asks first
     ("truncate", "/livefeed"),
     ("slow", "/teams"),
 ]
+# Every time: the plan lacks them. (kind, path, stream)
+GATED = [("403", "/qa", "qa"), ("404", "/meetingtypes", "meeting_types")]
 
 
 @pytest.mark.slow
@@ -100,6 +102,8 @@ def test_every_transient_fault_is_retried_and_the_sync_is_exact(tmp_path, mode):
     with sandbox(users=2, scale="small") as sb:
         for kind, path in FAULTS:
             sb.add_fault(kind, path=path, times=1, delay=3.0, retry_after=1)
+        for kind, path, _stream in GATED:
+            sb.add_fault(kind, path=path, times=0)
         config = in_mode(sandbox_config(sb, request_timeout=2), mode, sb.tokens)
         tap = run(TapProcess(tmp_path, config))
         fired = {r.fault for r in sb.requests if r.fault}
@@ -109,9 +113,20 @@ def test_every_transient_fault_is_retried_and_the_sync_is_exact(tmp_path, mode):
             for _kind, path in FAULTS
         }
     assert tap.returncode == 0, tap.stderr
-    assert fired == {kind for kind, _ in FAULTS}, "a fault never fired: the test proves less"
+    kinds = {kind for kind, _ in FAULTS} | {kind for kind, _, _ in GATED}
+    assert fired == kinds, "a fault never fired: the test proves less"
     tap.assert_the_log_is_the_taps()
+    # README "What the log says": the story, and nothing else.
+    log = tap.stderr
+    assert "METRIC" not in log and "Beginning sync of" not in log
+    assert [line.split(" | ")[-1] for line in tap.err_lines if "Sync finished in" in line]
+    assert any(line.endswith("Summary:") for line in tap.err_lines)
+    for _kind, _path, stream in GATED:  # a feature the plan lacks: a warning, no rows
+        skipped = [line for line in tap.err_lines if f"Skipping stream {stream}: " in line]
+        assert len(skipped) == len(users), (stream, skipped)
     output = TapOutput.parse("\n".join(tap.out_lines))
+    for _kind, _path, stream in GATED:
+        assert output.records[stream] == []
     for _kind, path in FAULTS:
         rows = output.records[path[1:]]
         got = [(NAMES.index(r["account"]) if mode == "accounts" else 0, r["_id"]) for r in rows]
@@ -291,3 +306,38 @@ def test_livefeed_events_are_read_for_rows_active_at_or_after_the_bookmark(tmp_p
     assert tap.returncode == 0, tap.stderr
     accounts = len(NAMES) if mode == "accounts" else 1
     assert sorted(asked) == sorted(["same", "new"] * accounts), asked
+
+
+# -- No loops; company networks ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_cursor_cycle_is_one_line_not_a_loop(tmp_path, mode):
+    cursors = {None: "A", "A": "B", "B": "A"}
+    row = {"_id": "u1", "email": "u1@example.com", "createdAt": 1_700_000_000_000}
+
+    def cycling(request, conn):
+        following = cursors[request.query.get("next")]
+        send(conn, 200, page([row], has_next=True, next_cursor=following))
+
+    with serving(every_endpoint(overrides={"/v1/unsubscribes": cycling})) as api:
+        tap = run(TapProcess(tmp_path, in_mode({"api_url": api.url, "api_token": TOKEN}, mode)))
+        cycled = [r for r in api.requests if r.path == "/v1/unsubscribes"]
+    assert tap.returncode == 1
+    assert "that it had sent before in the same listing" in tap.error_line()
+    accounts = len(NAMES) if mode == "accounts" else 1
+    assert len(cycled) == 3 * accounts, "the cycle was followed"  # None, A, B: then A again
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_untrusted_certificate_fails_at_once_naming_the_variable_to_set(tmp_path, tls, mode):
+    _ca, context = tls
+    env = {"REQUESTS_CA_BUNDLE": "", "SSL_CERT_FILE": "", "CURL_CA_BUNDLE": ""}
+    with serving(every_endpoint(), context) as api:
+        config = in_mode({"api_url": api.url, "api_token": TOKEN}, mode)
+        tap = run(TapProcess(tmp_path, config, env=env), 60)
+    assert tap.returncode == 1
+    assert tap.wait(timeout=1) < 20, "it retried a certificate that cannot become trusted"
+    line = tap.error_line()
+    assert "certificate" in line and "REQUESTS_CA_BUNDLE" in line, line
+    assert api.connections == (len(NAMES) if mode == "accounts" else 1), "it was retried"

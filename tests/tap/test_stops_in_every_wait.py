@@ -90,10 +90,17 @@ def test_a_stop_during_a_retry_after_is_prompt(tmp_path):
     assert elapsed < STOP_SECONDS, f"{elapsed:.1f} s to stop during a Retry-After"
 
 
-def test_a_stop_during_the_tap_s_own_pace_is_prompt(tmp_path):
-    with sandbox() as sb:
-        tap = TapProcess(tmp_path, sandbox_config(sb, max_requests_per_minute=6, page_size=10))
+@pytest.mark.parametrize("mode", ["catalog", "accounts"])
+def test_a_stop_during_the_tap_s_own_pace_is_prompt(tmp_path, mode):
+    with sandbox(users=2) as sb:
+        config = sandbox_config(sb, max_requests_per_minute=6, page_size=10)
+        if mode == "accounts":  # each account (token) has its own 6 a minute
+            config = accounts_of(config, ["ana", "bo"], sb.tokens)
+        tap = TapProcess(tmp_path, config)
         waiting = r"Waiting \d+ s for the rate limit: 6 requests in the last 60 s"
+        if mode == "accounts":
+            for name in ("ana", "bo"):
+                tap.wait_for_stderr(rf"tap-mixmax\.{name} .*{waiting}")
         elapsed = stop_during(tap, waiting, signal.SIGINT)
     assert elapsed < STOP_SECONDS, f"{elapsed:.1f} s to stop during the pace"
 
