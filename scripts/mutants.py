@@ -581,7 +581,11 @@ MUTANTS: tuple[Mutant, ...] = (
         file="tap_mixmax/pacing.py",
         original="        sleep: Callable[[float], None] = stopping.wait,",
         replacement="        sleep: Callable[[float], None] = time.sleep,",
-        tests=(T_RUNNING + "test_a_stop_while_waiting_for_the_rate_limit_is_prompt_and_honest",),
+        tests=(
+            T_RUNNING + "test_a_stop_while_waiting_for_the_rate_limit_is_prompt_and_honest",
+            "tests/tap/test_stops_in_every_wait.py::test_a_stop_during_the_tap_s_own_pace_is_prompt"
+            "[one lane]",
+        ),
     ),
     Mutant(
         name="stop-exits-zero",

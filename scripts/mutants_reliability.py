@@ -62,7 +62,10 @@ RELIABILITY_MUTANTS: tuple[Mutant, ...] = (
         file="tap_mixmax/tap.py",
         original="        self.first_contact = self.part.first_contact or FirstContact()",
         replacement="        self.first_contact = FirstContact()",
-        tests=(T_FIRST + "test_first_contact_is_one_per_run_across_accounts", DEAD_API_URL),
+        tests=(
+            T_FIRST + "test_accounts_after_first_contact_failed_fail_at_once_in_its_words",
+            DEAD_API_URL,
+        ),
     ),
     Mutant(
         name="first-contact-failure-not-shared",
@@ -70,7 +73,7 @@ RELIABILITY_MUTANTS: tuple[Mutant, ...] = (
         file="tap_mixmax/first_contact.py",
         original="            failure = None if self._answered else self._failure",
         replacement="            failure = None",
-        tests=(T_FIRST + "test_first_contact_is_one_per_run_across_accounts", DEAD_API_URL),
+        tests=(T_FIRST + "test_accounts_after_first_contact_failed_fail_at_once_in_its_words",),
     ),
     Mutant(
         name="accounts-repeat-the-same-cause",

@@ -154,7 +154,7 @@ def unreachable(**extra):
     return {
         "api_url": f"http://127.0.0.1:{closed_port()}/v1",
         "api_token": TOKEN,
-        "retry_budget_seconds": 30,
+        "retry_budget_seconds": 15,  # far past the 2 s limit, and a mutant fails soon
         **extra,
     }
 
@@ -176,6 +176,24 @@ def test_first_contact_is_one_per_run_across_accounts(two_second_limit):
     assert str(caught.value).startswith(f"6 of 6 accounts failed: {', '.join(ACCOUNTS)}: cannot")
 
 
+def test_accounts_after_first_contact_failed_fail_at_once_in_its_words(
+    two_second_limit, hanging_port
+):
+    # One account at a time, to a host whose connects hang: the first spends the limit,
+    # the next ones start after it has passed, and must not try again (nor fail as
+    # "no time left", another cause).
+    config = {
+        **unreachable(max_parallel_accounts=1),
+        "api_url": f"http://127.0.0.1:{hanging_port}/v1",
+    }
+    names = ACCOUNTS[:3]
+    started = time.monotonic()
+    with pytest.raises(errors.MixmaxError) as caught:
+        run_tap(accounts_of(config, names, [f"{TOKEN}_{name}" for name in names]))
+    assert time.monotonic() - started < 5
+    assert str(caught.value).startswith(f"3 of 3 accounts failed: {', '.join(names)}: cannot")
+
+
 def test_a_tls_handshake_that_fails_is_a_connect_failure(two_second_limit, shared_sandbox):
     # https to a plain http server: it answers the TLS hello with an HTTP error.
     config = {**unreachable(), "api_url": shared_sandbox.url.replace("http:", "https:")}
@@ -187,7 +205,7 @@ def test_a_dns_lookup_that_hangs_is_cut_at_request_timeout(two_second_limit, mon
     # getaddrinfo has no timeout of its own: a resolver that never answers would hold
     # the request, and a stop, for as long as it likes.
     def never_answers(*args, **kwargs):
-        time.sleep(30)
+        time.sleep(10)
 
     monkeypatch.setattr(socket, "getaddrinfo", never_answers)
     config = {**unreachable(), "api_url": "https://api.example.test/v1", "request_timeout": 1}

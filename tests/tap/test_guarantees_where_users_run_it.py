@@ -209,7 +209,7 @@ def test_https_never_goes_down_to_http_even_on_the_same_host_and_port(tmp_path, 
 
     with serving(down_to_http, context) as api:
         config = in_mode({"api_url": api.url, "api_token": TOKEN}, mode)
-        tap = run(TapProcess(tmp_path, config, env={"REQUESTS_CA_BUNDLE": str(bundle)}))
+        tap = run(TapProcess(tmp_path, config, env={"REQUESTS_CA_BUNDLE": str(bundle)}), 30)
     assert tap.returncode == 1, tap.stderr
     line = tap.error_line()
     assert f"redirected /v1/users/me to http://127.0.0.1:{api.port}/v1/users/me" in line, line

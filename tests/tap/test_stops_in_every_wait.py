@@ -90,10 +90,14 @@ def test_a_stop_during_a_retry_after_is_prompt(tmp_path):
     assert elapsed < STOP_SECONDS, f"{elapsed:.1f} s to stop during a Retry-After"
 
 
-@pytest.mark.parametrize("mode", ["catalog", "accounts"])
+@pytest.mark.parametrize("mode", ["catalog", "accounts", "one lane"])
 def test_a_stop_during_the_tap_s_own_pace_is_prompt(tmp_path, mode):
+    # With lanes, a stop gives a lane that does not unwind only STOP_GRACE_SECONDS; with
+    # one lane (max_parallel_streams 1) the wait itself must end, or nothing would.
     with sandbox(users=2) as sb:
         config = sandbox_config(sb, max_requests_per_minute=6, page_size=10)
+        if mode == "one lane":
+            config["max_parallel_streams"] = 1
         if mode == "accounts":  # each account (token) has its own 6 a minute
             config = accounts_of(config, ["ana", "bo"], sb.tokens)
         tap = TapProcess(tmp_path, config)
