@@ -17,6 +17,7 @@ T_RUNNING = "tests/tap/test_running.py::"
 T_PACER = "tests/unit/test_pacing.py::"
 T_ACCOUNTS = "tests/unit/test_accounts.py::"
 T_DOCTOR = "tests/tap/test_doctor.py::"
+T_LOGS = "tests/unit/test_library_logs.py::"
 DEAD_API_URL = (
     T_FIRST + "test_a_dead_api_url_ends_the_run_within_60_s_in_one_line_whole_catalog_and_accounts"
 )
@@ -170,6 +171,14 @@ RELIABILITY_MUTANTS: tuple[Mutant, ...] = (
         original='        if getattr(record, "template", record.msg) in LIBRARY_SYMPTOMS:',
         replacement="        if False:",
         tests=(TRICKLE,),
+    ),
+    Mutant(
+        name="library-lines-keep-their-tracebacks",
+        guarantee="A library's warning is one line of the tap's own, without its traceback",
+        file="tap_mixmax/logs.py",
+        original="        record.exc_info = record.exc_text = record.stack_info = None",
+        replacement="        pass",
+        tests=(T_LOGS + "test_a_library_warning_is_one_tap_line_without_its_traceback",),
     ),
     Mutant(
         name="counts-always-plural",

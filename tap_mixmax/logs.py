@@ -105,11 +105,10 @@ class _InTheTapsWords(logging.Filter):
             return True
         if getattr(record, "template", record.msg) in LIBRARY_SYMPTOMS:
             return False
-        library = record.name.split(".")[0]
-        text = " ".join(record.getMessage().split())
+        library, message = record.name.split(".")[0], record.getMessage()
         if record.name == WARNINGS_LOGGER:  # "path:line: Category: text\n  source line"
-            text = text.split(": ", 1)[-1]
-            library = "Python"
+            library, message = "Python", message.splitlines()[0].split(": ", 1)[-1]
+        text = " ".join(message.split())
         record.name = TAP_LOGGER_NAME
         record.msg, record.args = f"{library} says: {text}", None
         record.exc_info = record.exc_text = record.stack_info = None

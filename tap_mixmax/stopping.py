@@ -34,10 +34,6 @@ class SyncStopped(BaseException):
     """Raised at a safe point once a stop was asked for (not an error of the sync)."""
 
 
-def stopping() -> bool:
-    return _stop.is_set()
-
-
 def signal_number() -> int | None:
     return _received[0] if _received else None
 
