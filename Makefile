@@ -33,8 +33,12 @@ bench: venv
 	$(BIN)/python scripts/bench.py
 
 # Deliberate breaks of the README's guarantees; each must fail its guarding tests.
+# CHANGED=1: only the breaks whose source file or guarding tests differ from MUTANTS_BASE
+# (the merge base with main: committed and uncommitted work; MUTANTS_BASE=HEAD for the
+# uncommitted work alone).
+MUTANTS_BASE ?= main
 mutants: venv
-	$(BIN)/python scripts/mutants.py
+	$(BIN)/python scripts/mutants.py $(if $(CHANGED),--changed $(MUTANTS_BASE))
 
 docs: venv
 	$(BIN)/python scripts/gen_readme.py
