@@ -36,6 +36,7 @@ T_RESUME = "tests/tap/test_resume.py::"
 T_HOSTILE = "tests/tap/test_hostile_servers.py::"
 T_RUNNING = "tests/tap/test_running.py::"
 T_SELECTION = "tests/tap/test_selection.py::"
+T_FAST = "tests/unit/test_record_fast_path.py::"
 
 MUTANTS: tuple[Mutant, ...] = (
     # -- Every row: paging ------------------------------------------------------------
@@ -335,6 +336,22 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
     ),
     Mutant(
+        name="fast-path-writes-no-version",
+        guarantee="The record fast path writes the message the SDK's own path would",
+        file="tap_mixmax/client.py",
+        original="                version=self._stream_version,",
+        replacement="                version=None,",
+        tests=(T_FAST + "test_the_fast_path_writes_what_the_sdk_would",),
+    ),
+    Mutant(
+        name="fast-path-leaves-state-flushed",
+        guarantee="The record fast path has the side effects of the SDK's own path",
+        file="tap_mixmax/client.py",
+        original="        self.state_manager.is_flushed = False",
+        replacement="        pass",
+        tests=(T_FAST + "test_the_fast_path_writes_what_the_sdk_would",),
+    ),
+    Mutant(
         name="unreadable-timestamp-lost",
         guarantee="an unparsable timestamp is null and its raw value is kept in _extra",
         file="tap_mixmax/records.py",
@@ -545,6 +562,24 @@ MUTANTS: tuple[Mutant, ...] = (
         tests=(T_HOSTILE + "test_a_bookmark_that_is_not_a_date_is_one_line_naming_the_stream",),
     ),
     # -- What the log says ---------------------------------------------------------------
+    Mutant(
+        name="stream-logger-drops-sdk-adapter",
+        guarantee="On singer-sdk 0.55 stream lines keep the SDK's stream_name",
+        file="tap_mixmax/logs.py",
+        original="    return logging.LoggerAdapter(logger, adapter.extra) if adapter is not None else logger",
+        replacement="    return logger",
+        tests=("tests/unit/test_logs.py",),
+    ),
+    Mutant(
+        name="duration-metric-args-dropped",
+        guarantee="The tap runs on singer-sdk 0.54, which requires the metric's context",
+        file="tap_mixmax/sdk.py",
+        original='        return {"context": context, "extra_tags": None}',
+        replacement="        return {}",
+        tests=(
+            T_HTTP + "test_follows_next_while_has_next_and_stops_on_the_last_page_even_with_next",
+        ),
+    ),
     Mutant(
         name="no-progress-lines",
         guarantee="A progress line every 30 s: rows, requests, the share of the limit, waits",
