@@ -200,6 +200,22 @@ MUTANTS: tuple[Mutant, ...] = (
             T_FAULTS + "test_a_tight_server_limit_is_obeyed_from_its_headers_alone",
         ),
     ),
+    Mutant(
+        name="lanes-pace-apart",
+        guarantee="Every lane of a token waits for the token's one pacer",
+        file="tap_mixmax/tap.py",
+        original="part=Part(account=self.account, streams=family, pacer=self.pacer, report=self.report)",
+        replacement="part=Part(account=self.account, streams=family, report=self.report)",
+        tests=(T_LANES + "test_lanes_share_one_pacer_and_schema_goes_out_once",),
+    ),
+    Mutant(
+        name="accounts-share-a-pacer",
+        guarantee="Each account (token) is paced by its own limit",
+        file="tap_mixmax/tap.py",
+        original="            part=Part(account=account.name, report=self.report),",
+        replacement="            part=Part(account=account.name, pacer=self.pacer, report=self.report),",
+        tests=(T_ACCOUNTS + "test_each_account_has_a_pacer_of_its_own",),
+    ),
     # -- Retries: each fault kind -----------------------------------------------------------
     Mutant(
         name="429-not-retried",

@@ -18,7 +18,7 @@ from tap_harness import (
     tap_process,
 )
 
-from tap_mixmax.client import MixmaxStream
+from tap_mixmax.pacing import RequestPacer
 
 FAMILIES = {
     "messages": "messages",
@@ -56,6 +56,7 @@ def family_runs(sb) -> list[str]:
 
 
 def assert_exact(output: TapOutput, sb) -> None:
+    assert all(sb.ids(stream) for stream in STREAMS), "nothing to compare"
     for stream in STREAMS:
         ids = output.ids(stream)
         assert len(ids) == len(set(ids)), f"duplicates in {stream}"
@@ -81,18 +82,21 @@ def test_one_lane_syncs_one_family_after_another():
 
 
 def test_lanes_share_one_pacer_and_schema_goes_out_once(monkeypatch):
-    pacers: set[int] = set()
-    original = MixmaxStream._request
+    slots: collections.Counter[int] = collections.Counter()  # pacer -> requests it let go
+    original = RequestPacer.wait_for_slot
 
-    def spy(self, prepared_request, context):
-        pacers.add(id(self.pacer))
-        return original(self, prepared_request, context)
+    def spy(self):
+        slots[id(self)] += 1
+        return original(self)
 
-    monkeypatch.setattr(MixmaxStream, "_request", spy)
+    monkeypatch.setattr(RequestPacer, "wait_for_slot", spy)
     with sandbox_with() as sb:
         output = run_tap(sandbox_config(sb, max_parallel_streams=4), streams=STREAMS)
         assert_exact(output, sb)
-    assert len(pacers) == 1, "lanes must share the token's pacer"
+        sent = len(sb.requests)
+    assert len(slots) == 1, "lanes must share the token's pacer"
+    # Every request the sandbox saw waited for that pacer: no lane went around it.
+    assert sum(slots.values()) == sent > len(STREAMS)
     schemas = [m["stream"] for m in output.messages if m["type"] == "SCHEMA"]
     assert sorted(schemas) == sorted(STREAMS)
 
