@@ -156,6 +156,7 @@ def test_a_revoked_account_is_reported_and_the_others_sync(tmp_path):
         assert "1 of 3 accounts skipped (tolerate_revoked_tokens): user1" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_token_revoked_mid_sync_fails_only_its_account(tmp_path):
     import threading
 
@@ -189,6 +190,7 @@ def test_a_token_revoked_mid_sync_fails_only_its_account(tmp_path):
                 assert set(by_account[name(index)]) == set(sb.ids(stream, user=index)), stream
 
 
+@pytest.mark.slow
 def test_accounts_sync_concurrently_and_each_within_its_own_server_limit():
     # One lane per account: none has a request in flight when its window fills, so the
     # rate headers alone keep every account free of 429s.
@@ -287,6 +289,7 @@ def test_kill_and_resume_accounts_loses_no_row(tmp_path):
         assert resumed_from_progress, "no kill landed after a bookmark: the test proves little"
 
 
+@pytest.mark.slow
 def test_sigterm_stops_every_account_and_the_last_state_covers_its_records(tmp_path):
     with org(scale="small", messages=1200) as sb:
         sb.add_fault("slow", probability=1.0, seed=1, times=0, delay=0.02)
@@ -307,6 +310,7 @@ def test_sigterm_stops_every_account_and_the_last_state_covers_its_records(tmp_p
                 assert set(sb.ids(stream, user=index)) <= union, f"{stream}/{index}: rows lost"
 
 
+@pytest.mark.slow
 def test_two_hundred_accounts_in_one_process():
     users = 200
     with org(users=users) as sb:

@@ -22,6 +22,7 @@ def assert_exact(output: TapOutput, sb, streams=STREAMS) -> None:
         assert set(ids) == set(sb.ids(stream)), stream
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["500", "502", "503", "429", "drop", "truncate", "slow"])
 @pytest.mark.parametrize("target", ["list", "child"])
 def test_each_transient_fault_is_retried_and_the_sync_is_exact(kind, target):
@@ -35,6 +36,7 @@ def test_each_transient_fault_is_retried_and_the_sync_is_exact(kind, target):
         assert len(faulted) == 2, "the fault never fired: the test proves nothing"
 
 
+@pytest.mark.slow
 def test_faults_on_a_random_tenth_of_requests_lose_nothing():
     with sandbox_with() as sb:
         for kind in ("500", "drop", "truncate"):
@@ -44,6 +46,7 @@ def test_faults_on_a_random_tenth_of_requests_lose_nothing():
         assert any(r.fault for r in sb.requests)
 
 
+@pytest.mark.slow
 def test_a_tight_server_limit_is_obeyed_from_its_headers_alone():
     # The tap's own pace is off (sandbox_config); X-RateLimit-Remaining/Reset must do it.
     # One lane: no request in flight when the window fills, so not a single 429.
@@ -112,6 +115,7 @@ def test_a_403_on_the_connection_check_is_fatal(tmp_path):
         assert [r.path for r in sb.requests] == ["/v1/users/me"]
 
 
+@pytest.mark.slow
 def test_a_dead_network_fails_with_one_line_naming_where_after_the_budget(tmp_path):
     config = {"api_url": "http://127.0.0.1:9/v1", "api_token": "x", "retry_budget_seconds": 2}
     result = run_tap_process(tap_process(tmp_path, config, streams={"messages"}), timeout=60)

@@ -63,6 +63,7 @@ def assert_exact(output: TapOutput, sb) -> None:
         assert set(ids) == set(sb.ids(stream)), stream
 
 
+@pytest.mark.slow
 def test_lanes_interleave_families_and_lose_nothing():
     with sandbox_with() as sb:
         # Slow answers make the lanes overlap, as a slow API would.
@@ -120,6 +121,7 @@ def test_the_final_state_holds_every_lanes_bookmark_and_no_other():
         )
 
 
+@pytest.mark.slow
 def test_a_failing_lane_lets_the_others_finish_then_fails_in_one_line(tmp_path):
     with sandbox_with() as sb:
         sb.add_fault("500", path="/polls", times=0)  # polls never succeeds
@@ -179,6 +181,7 @@ def test_records_of_each_stream_follow_its_schema_message():
     assert set(counts) == STREAMS
 
 
+@pytest.mark.slow
 def test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records(tmp_path):
     lanes = 3
     with sandbox_with(scale="medium", seed=13) as sb:
