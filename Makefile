@@ -9,19 +9,27 @@ BIN    := $(VENV)/bin
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 
-.PHONY: venv lint typecheck check unit e2e test demo bench docs docs-check clean meltano airflow-venv targets dbt-venv pg-start pg-stop mutants
+.PHONY: venv lint format typecheck check unit e2e test demo bench docs docs-check clean meltano airflow-venv targets dbt-venv pg-start pg-stop mutants
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The dev tools come at the versions constraints-dev.txt pins.
+$(VENV)/.installed: pyproject.toml constraints-dev.txt
 	python="$$(scripts/find_python.sh "$(PYTHON)")" && echo "venv: $$python" && "$$python" -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev]' -c constraints-dev.txt
 	touch $@
 
+# ruff (every file, new ones too), then the other pre-commit hooks on the tracked files:
+# JSON, YAML and TOML that parse, and typos.
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	SKIP=ruff,ruff-format $(BIN)/pre-commit run --all-files
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 typecheck: venv
 	$(BIN)/mypy
