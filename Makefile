@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 
-.PHONY: venv lint format typecheck check unit e2e test demo bench docs docs-check clean meltano airflow-venv targets dbt-venv pg-start pg-stop mutants
+.PHONY: venv lint format typecheck check unit sdk-prerelease e2e test demo bench docs docs-check clean meltano airflow-venv targets dbt-venv pg-start pg-stop mutants
 
 venv: $(VENV)/.installed
 
@@ -43,6 +43,20 @@ check: lint typecheck
 
 unit: venv
 	$(BIN)/pytest -m "not e2e"
+
+# The non-e2e tests against the newest singer-sdk pre-release, in a venv of their own (CI
+# runs this too). SDK_RANGE=allowed: the newest pyproject.toml allows; SDK_RANGE=next: the
+# newest of all, the next minor included, to hear of a break before the range widens.
+SDK_RANGE ?= allowed
+SDK_VENV := .tools/sdk-prerelease
+sdk-prerelease:
+	python="$$(scripts/find_python.sh "$(PYTHON)")" && "$$python" -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/pip install -q --upgrade pip
+	$(SDK_VENV)/bin/pip install -q -e '.[dev]' -c constraints-dev.txt
+	$(SDK_VENV)/bin/pip install -q --upgrade --pre -c constraints-dev.txt 'singer-sdk[msgspec]' \
+		$(if $(filter next,$(SDK_RANGE)),,-e .)
+	$(SDK_VENV)/bin/python -c 'import importlib.metadata as m; print("singer-sdk", m.version("singer-sdk"))'
+	$(SDK_VENV)/bin/pytest -m "not e2e" -p no:cacheprovider
 
 bench: venv
 	$(BIN)/python scripts/bench.py
