@@ -7,7 +7,7 @@ the others.
 
 from __future__ import annotations
 
-from mutant import Mutant
+from mutant_runner import Mutant
 
 T_HOSTILE = "tests/tap/test_hostile_servers.py::"
 T_FIRST = "tests/tap/test_first_contact.py::"
