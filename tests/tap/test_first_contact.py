@@ -106,6 +106,7 @@ def test_a_dead_api_url_ends_the_run_within_60_s_in_one_line_whole_catalog_and_a
     assert not any(token in accounts.stderr for token in tokens)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["catalog", "accounts"])
 def test_a_connect_that_hangs_is_cut_by_a_stop_at_once(tmp_path, hanging_port, mode):
     # The default request_timeout (60 s) holds each connect: a stop must not wait for it.
@@ -166,6 +167,7 @@ def test_first_contact_holds_for_every_lane_of_the_whole_catalog(two_second_limi
     assert time.monotonic() - started < 6
 
 
+@pytest.mark.slow
 def test_first_contact_is_one_per_run_across_accounts(two_second_limit):
     tokens = [f"{TOKEN}_{name}" for name in ACCOUNTS]
     started = time.monotonic()
@@ -176,6 +178,7 @@ def test_first_contact_is_one_per_run_across_accounts(two_second_limit):
     assert str(caught.value).startswith(f"6 of 6 accounts failed: {', '.join(ACCOUNTS)}: cannot")
 
 
+@pytest.mark.slow
 def test_accounts_after_first_contact_failed_fail_at_once_in_its_words(
     two_second_limit, hanging_port
 ):
@@ -201,6 +204,7 @@ def test_a_tls_handshake_that_fails_is_a_connect_failure(two_second_limit, share
         run_tap(config, streams={"users"})
 
 
+@pytest.mark.slow
 def test_a_dns_lookup_that_hangs_is_cut_at_request_timeout(two_second_limit, monkeypatch):
     # getaddrinfo has no timeout of its own: a resolver that never answers would hold
     # the request, and a stop, for as long as it likes.

@@ -140,6 +140,7 @@ def test_every_transient_fault_is_retried_and_the_sync_is_exact(tmp_path, mode):
         ), (kind, retries)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_a_retry_after_longer_than_the_budget_fails_at_once_in_one_line(tmp_path, mode):
     # The default budget (900 s), and a Retry-After past it: no sleeping 20 minutes.
@@ -172,6 +173,7 @@ def echoing(request, conn):
         every_endpoint()(request, conn)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_a_token_the_server_echoes_is_masked_everywhere_at_debug(tmp_path, mode):
     with serving(echoing) as api:
@@ -255,6 +257,7 @@ def test_a_token_with_a_line_break_is_one_line_that_never_shows_it(tmp_path, mod
         assert part not in tap.stderr
 
 
+@pytest.mark.slow
 def test_a_page_cut_off_by_the_deadline_is_never_half_used(tmp_path):
     # The body trickles past request_timeout: whatever arrived must not become rows.
     body = page([{"_id": f"m{i}", "created": 1_700_000_000_000} for i in range(50)])
