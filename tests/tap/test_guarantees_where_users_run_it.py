@@ -147,7 +147,7 @@ def test_a_retry_after_longer_than_the_budget_fails_at_once_in_one_line(tmp_path
     with sandbox(users=2) as sb:
         sb.add_fault("429", path="/messages", times=0, retry_after=1200)
         config = in_mode(sandbox_config(sb), mode, sb.tokens)
-        tap = run(TapProcess(tmp_path, config), timeout=30)
+        tap = run(TapProcess(tmp_path, config), timeout=15)
     assert tap.returncode == 1, tap.stderr
     assert tap.wait(timeout=1) < 30, "it waited instead of failing at once"
     line = tap.error_line()
@@ -211,7 +211,7 @@ def test_https_never_goes_down_to_http_even_on_the_same_host_and_port(tmp_path, 
 
     with serving(down_to_http, context) as api:
         config = in_mode({"api_url": api.url, "api_token": TOKEN}, mode)
-        tap = run(TapProcess(tmp_path, config, env={"REQUESTS_CA_BUNDLE": str(bundle)}), 30)
+        tap = run(TapProcess(tmp_path, config, env={"REQUESTS_CA_BUNDLE": str(bundle)}), 15)
     assert tap.returncode == 1, tap.stderr
     line = tap.error_line()
     assert f"redirected /v1/users/me to http://127.0.0.1:{api.port}/v1/users/me" in line, line
