@@ -46,8 +46,9 @@ test: lint typecheck docs-check unit mutants e2e
 
 # Pipelines: Meltano (.tools/meltano + plugins in .meltano/), Airflow (.tools/airflow),
 # a throw-away PostgreSQL (scripts/pg.sh), the end-to-end tests and the demo.
-MELTANO_DEPS := meltano.yml pyproject.toml scripts/tools.sh \
-	$(wildcard orchestrate/target-postgres-tz/*.toml orchestrate/target-postgres-tz/*/*.py)
+# The loaders this project wraps (orchestrate/target-*), installed from their folders.
+WRAPPED_LOADERS := $(wildcard orchestrate/target-*/*.toml orchestrate/target-*/*/*.py)
+MELTANO_DEPS := meltano.yml pyproject.toml scripts/tools.sh $(WRAPPED_LOADERS)
 
 meltano: venv .tools/meltano/.installed
 
@@ -62,7 +63,7 @@ airflow-venv: .tools/airflow/.installed
 # The e2e target matrix: each Singer target in its own venv under .tools/targets.
 targets: .tools/targets/.installed
 
-.tools/targets/.installed: scripts/tools.sh $(wildcard orchestrate/target-postgres-tz/*.toml orchestrate/target-postgres-tz/*/*.py)
+.tools/targets/.installed: scripts/tools.sh $(WRAPPED_LOADERS)
 	PYTHON=$(PYTHON) scripts/tools.sh targets
 
 

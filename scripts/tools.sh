@@ -27,14 +27,15 @@ TARGETS=(
     "postgres-tz ./orchestrate/target-postgres-tz target-postgres-tz"
     "meltanolabs-postgres meltanolabs-target-postgres==0.8.1"
     "pipelinewise-postgres pipelinewise-target-postgres==2.1.2"
-    "duckdb target-duckdb==0.8.0"
+    "duckdb ./orchestrate/target-duckdb-nosniff target-duckdb-nosniff"
     "jsonl target-jsonl==0.1.4"
     "csv meltanolabs-target-csv==0.5.0"
 )
 
 # dbt 1.12 needs a parser wheel downloaded from GitHub at install time: 1.11 installs from
-# PyPI alone. duckdb is pinned to target-duckdb's (meltano.yml): one file, one storage format.
-DBT_SPEC="dbt-core==1.11.16 dbt-postgres==1.11.0 dbt-duckdb==1.11.1 duckdb==2.0.1"
+# PyPI alone. duckdb is pinned to target-duckdb's (orchestrate/target-duckdb-nosniff):
+# one file, one storage format.
+DBT_SPEC="dbt-core==1.11.16 dbt-postgres==1.11.0 dbt-duckdb==1.11.1 duckdb==1.5.6"
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false MELTANO_CLI_DISABLE_VERSION_CHECK=true
 
 # Run a noisy install step; show its output only if it fails.

@@ -73,8 +73,8 @@ TARGETS = (
         "target-postgres-pipelinewise", "postgres", upserts=True, blank_is_null=True,
     ),
     Target(
-        "target-duckdb", "duckdb", "target-duckdb", "target-duckdb", "duckdb", upserts=True,
-        blank_is_null=True,
+        "target-duckdb", "duckdb", "target-duckdb-nosniff", "target-duckdb", "duckdb",
+        upserts=True, blank_is_null=True,
     ),
     Target(
         "target-jsonl", "jsonl", "target-jsonl", "target-jsonl", "jsonl", upserts=False,
