@@ -73,6 +73,7 @@ T_RESUME = "tests/tap/test_resume.py::"
 T_HOSTILE = "tests/tap/test_hostile_servers.py::"
 T_RUNNING = "tests/tap/test_running.py::"
 T_SELECTION = "tests/tap/test_selection.py::"
+T_OPEN = "tests/tap/test_open_objects.py::"
 
 MUTANTS: tuple[Mutant, ...] = (
     # -- Every row: paging ------------------------------------------------------------
@@ -623,6 +624,34 @@ MUTANTS: tuple[Mutant, ...] = (
         replacement="        return",
         tests=(T_RUNNING + "test_a_second_ctrl_c_exits_at_once_even_when_the_first_cannot_finish",),
     ),
+    # -- Loaders and open objects (README "Types in each target") --------------------------
+    # The DuckDB break runs an e2e test: it needs `make targets` (.tools is linked in).
+    Mutant(
+        name="duckdb-copy-sniffs-the-header",
+        guarantee="target-duckdb loads every row, however its first row looks",
+        file="orchestrate/target-duckdb-nosniff/target_duckdb_nosniff/__init__.py",
+        original='    return f"COPY {table} FROM {sql_text(path)} ({options})"',
+        replacement="    return f\"COPY {table} FROM {sql_text(path)} (new_line '\\\\r\\\\n')\"",
+        tests=(
+            "tests/e2e/test_duckdb_rows.py::test_duckdb_loads_every_row_the_sniffer_would_drop",
+        ),
+    ),
+    Mutant(
+        name="open-objects-stay-objects",
+        guarantee="open_objects_as: json_text declares every open object as a string",
+        file="tap_mixmax/open_objects.py",
+        original="        return _as_text(node), json_text",
+        replacement="        return node, None",
+        tests=(T_OPEN + "test_every_schema_declares_its_open_objects_as_text_and_nothing_else",),
+    ),
+    Mutant(
+        name="open-objects-declared-text-sent-as-objects",
+        guarantee="with json_text, every record carries the JSON text its SCHEMA declares",
+        file="tap_mixmax/client.py",
+        original="            record = self._finish(record)",
+        replacement="            pass",
+        tests=(T_OPEN + "test_json_text_through_the_command_reads_back_as_the_default_objects",),
+    ),
 )
 
 
@@ -641,6 +670,10 @@ def copy_repository(target: Path) -> None:
         destination = target / name
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, destination)
+    # The loaders' venvs (`make targets`) are path-independent: breaks of the loaders this
+    # project wraps run them on the copy's sources.
+    if (REPO / ".tools").is_dir():
+        (target / ".tools").symlink_to(REPO / ".tools")
 
 
 def stale(mutants: tuple[Mutant, ...], root: Path) -> list[str]:
