@@ -74,6 +74,7 @@ T_HOSTILE = "tests/tap/test_hostile_servers.py::"
 T_RUNNING = "tests/tap/test_running.py::"
 T_SELECTION = "tests/tap/test_selection.py::"
 T_OPEN = "tests/tap/test_open_objects.py::"
+T_DBT = "tests/e2e/test_dbt.py::"
 
 MUTANTS: tuple[Mutant, ...] = (
     # -- Every row: paging ------------------------------------------------------------
@@ -651,6 +652,23 @@ MUTANTS: tuple[Mutant, ...] = (
         original="            record = self._finish(record)",
         replacement="            pass",
         tests=(T_OPEN + "test_json_text_through_the_command_reads_back_as_the_default_objects",),
+    ),
+    # -- The marts (README "Analytics"): e2e, a Meltano load and dbt build (~2 min each) --------
+    Mutant(
+        name="unsubscribes-attributed-across-accounts",
+        guarantee="An unsubscribe never counts against another account's stage",
+        file="transform/models/intermediate/int_mixmax__unsubscribe_attribution.sql",
+        original="    on {{ mixmax_same_account('sent_stages', 'unsubscribes') }}\n    and sent_stages.email",
+        replacement="    on sent_stages.email",
+        tests=(T_DBT + "test_accounts_added_later_and_a_plan_without_polls_on_duckdb",),
+    ),
+    Mutant(
+        name="unsubscribe-without-user-counted",
+        guarantee="An unsubscribe without a user counts for no user",
+        file="transform/models/marts/mixmax__daily_user_activity.sql",
+        original="  where user_id is not null\n),",
+        replacement="),",
+        tests=(T_DBT + "test_accounts_added_later_and_a_plan_without_polls_on_duckdb",),
     ),
 )
 
