@@ -33,6 +33,7 @@ from e2e_helpers import (
     unique_name,
 )
 from marts_expected import Mart, expected_marts
+from target_matrix import assert_one_row_per_served_key, read_duckdb, read_postgres
 
 pytestmark = pytest.mark.e2e
 
@@ -100,6 +101,9 @@ def test_marts_agree_with_the_sandbox_on_postgres_and_duckdb(e2e_sandbox, postgr
         output, _ = meltano(["run", "tap-mixmax", "target-duckdb", "dbt-duckdb:build"], duck_env)
         built_cleanly(output)
 
+        # The warehouses first: every row the sandbox serves, once.
+        assert_one_row_per_served_key(read_postgres(postgres, schema), e2e_sandbox)
+        assert_one_row_per_served_key(read_duckdb(duckdb_file, DUCKDB_SCHEMA), e2e_sandbox)
         want = expected_marts(e2e_sandbox.url, [e2e_sandbox.token])
         assert_not_trivial(want)
         assert_marts_agree(f"PostgreSQL, {day}", pg_marts(postgres, analytics), want)
@@ -140,6 +144,9 @@ def test_accounts_added_later_and_a_plan_without_polls_on_duckdb(tmp_path):
             env["TAP_MIXMAX_ACCOUNTS"] = json.dumps(team)
             output, _ = meltano(["run", "tap-mixmax", "target-duckdb", "dbt-duckdb:build"], env)
             built_cleanly(output)
+        names = [account["name"] for account in accounts]
+        loaded = read_duckdb(duckdb_file, DUCKDB_SCHEMA)
+        assert_one_row_per_served_key(loaded, sandbox, names, frozenset({"polls", "yesno"}))
         want = expected_marts(sandbox.url, sandbox.tokens)
         # What attribution across accounts would give instead: it must differ somewhere.
         crossed = (
