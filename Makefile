@@ -61,12 +61,13 @@ sdk-prerelease:
 bench: venv
 	$(BIN)/python scripts/bench.py
 
-# Deliberate breaks of the README's guarantees; each must fail its guarding tests.
+# Deliberate breaks of the README's guarantees; each must fail its guarding tests (the
+# break of the DuckDB wrapper loads data with the matrix's target-duckdb venv).
 # CHANGED=1: only the breaks whose source file or guarding tests differ from MUTANTS_BASE
 # (the merge base with main: committed and uncommitted work; MUTANTS_BASE=HEAD for the
 # uncommitted work alone).
 MUTANTS_BASE ?= main
-mutants: venv
+mutants: venv targets
 	$(BIN)/python scripts/mutants.py $(if $(CHANGED),--changed $(MUTANTS_BASE))
 
 docs: venv
@@ -79,8 +80,9 @@ test: lint typecheck docs-check unit mutants e2e
 
 # Pipelines: Meltano (.tools/meltano + plugins in .meltano/), Airflow (.tools/airflow),
 # a throw-away PostgreSQL (scripts/pg.sh), the end-to-end tests and the demo.
-MELTANO_DEPS := meltano.yml pyproject.toml scripts/tools.sh \
-	$(wildcard orchestrate/target-postgres-tz/*.toml orchestrate/target-postgres-tz/*/*.py)
+# The loaders this project wraps (orchestrate/target-*), installed from their folders.
+WRAPPED_LOADERS := $(wildcard orchestrate/target-*/*.toml orchestrate/target-*/*/*.py)
+MELTANO_DEPS := meltano.yml pyproject.toml scripts/tools.sh $(WRAPPED_LOADERS)
 
 meltano: venv .tools/meltano/.installed
 
@@ -95,7 +97,7 @@ airflow-venv: .tools/airflow/.installed
 # The e2e target matrix: each Singer target in its own venv under .tools/targets.
 targets: .tools/targets/.installed
 
-.tools/targets/.installed: scripts/tools.sh $(wildcard orchestrate/target-postgres-tz/*.toml orchestrate/target-postgres-tz/*/*.py)
+.tools/targets/.installed: scripts/tools.sh $(WRAPPED_LOADERS)
 	PYTHON=$(PYTHON) scripts/tools.sh targets
 
 

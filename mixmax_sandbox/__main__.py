@@ -102,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RESOURCE.FIELD",
         help="add a field the reference does not know to every row",
     )
+    drift.add_argument(
+        "--optional-field",
+        action="append",
+        default=[],
+        metavar="RESOURCE.FIELD",
+        help="leave that field out of about half the rows, as Mixmax may",
+    )
     return parser
 
 
@@ -120,6 +127,7 @@ def drift_of(args: argparse.Namespace) -> Drift:
         paging_flags=args.paging_flags,
         timestamp_styles=styles,
         extra_fields=tuple(args.extra_field),
+        optional_fields=tuple(args.optional_field),
     )
 
 

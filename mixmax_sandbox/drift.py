@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import email.utils
 import re
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -91,6 +92,9 @@ class Drift:
     # "resource.field" -> one of TIMESTAMP_STYLES, e.g. {"messages.created": "rfc2822"}
     timestamp_styles: Mapping[str, str] = dataclasses.field(default_factory=dict)
     extra_fields: tuple[str, ...] = ()  # "resource.field" added to every row, e.g. polls.mood
+    # "resource.field" left out of about half the rows (by id), as an optional field is,
+    # e.g. unsubscribes.userId
+    optional_fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_limit <= MAX_LIMIT:
@@ -99,7 +103,7 @@ class Drift:
             _field_spec(spec)
             if style not in TIMESTAMP_STYLES:
                 raise ValueError(f"timestamp style must be one of {TIMESTAMP_STYLES}")
-        for spec in self.extra_fields:
+        for spec in (*self.extra_fields, *self.optional_fields):
             _field_spec(spec)
 
     def request(self, path: str, params: Mapping[str, str]) -> dict[str, str]:
@@ -136,7 +140,10 @@ class Drift:
             if owner == resource
         }
         extras = [name for owner, name in map(_field_spec, self.extra_fields) if owner == resource]
-        if not styles and not extras:
+        optional = [
+            name for owner, name in map(_field_spec, self.optional_fields) if owner == resource
+        ]
+        if not styles and not extras and not optional:
             return body
 
         def rewrite(row: dict[str, Any]) -> dict[str, Any]:
@@ -146,6 +153,9 @@ class Drift:
                     row[name] = _restyle(row[name], style)
             for name in extras:
                 row[name] = EXTRA_FIELD_VALUE
+            if optional and zlib.crc32(str(row.get("_id")).encode()) % 2 == 0:
+                for name in optional:
+                    row.pop(name, None)
             return row
 
         if isinstance(body, list):

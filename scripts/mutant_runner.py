@@ -74,6 +74,10 @@ def copy_repository(target: Path) -> None:
         destination = target / name
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, destination)
+    # The loaders' venvs (`make targets`) are path-independent: breaks of the loaders this
+    # project wraps run them on the copy's sources.
+    if (REPO / ".tools").is_dir():
+        (target / ".tools").symlink_to(REPO / ".tools")
 
 
 def stale(mutants: tuple[Mutant, ...], root: Path) -> list[str]:

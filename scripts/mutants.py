@@ -21,6 +21,7 @@ from __future__ import annotations
 import sys
 
 from mutant_runner import Mutant, main
+from mutants_downstream import DOWNSTREAM_MUTANTS
 from mutants_reliability import RELIABILITY_MUTANTS
 
 T_HTTP = "tests/unit/test_client_http.py::"
@@ -627,6 +628,7 @@ MUTANTS: tuple[Mutant, ...] = (
         tests=(T_RUNNING + "test_a_second_ctrl_c_exits_at_once_even_when_the_first_cannot_finish",),
     ),
     *RELIABILITY_MUTANTS,  # scripts/mutants_reliability.py: first contact, stops, the log
+    *DOWNSTREAM_MUTANTS,  # scripts/mutants_downstream.py: loaders, open objects, marts
 )
 
 

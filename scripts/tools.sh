@@ -6,7 +6,9 @@
 #                              # into .meltano/)
 #   scripts/tools.sh airflow   # Apache Airflow 3 in .tools/airflow
 #   scripts/tools.sh targets   # the e2e target matrix: each Singer target in its own venv,
-#                              # .tools/targets/<name> (tests/e2e/test_target_matrix.py)
+#                              # .tools/targets/<name> (tests/e2e/test_target_matrix.py),
+#                              # and the warehouse loaders run offline
+#                              # (tests/e2e/test_warehouse_loaders.py)
 #   scripts/tools.sh dbt       # dbt with its PostgreSQL and DuckDB adapters in .tools/dbt
 #                              # (the models in transform/; Meltano's dbt utilities run it)
 #
@@ -27,14 +29,33 @@ TARGETS=(
     "postgres-tz ./orchestrate/target-postgres-tz target-postgres-tz"
     "meltanolabs-postgres meltanolabs-target-postgres==0.8.1"
     "pipelinewise-postgres pipelinewise-target-postgres==2.1.2"
-    "duckdb target-duckdb==0.8.0"
+    "duckdb ./orchestrate/target-duckdb-nosniff target-duckdb-nosniff"
     "jsonl target-jsonl==0.1.4"
     "csv meltanolabs-target-csv==0.5.0"
 )
 
+# Warehouse loaders whose schema mapping and record preparation the e2e suite runs offline
+# (tests/e2e/test_warehouse_loaders.py: no warehouse can run here). Each is: venv name
+# under .tools/targets | pip specs | specs installed after them without dependencies.
+# z3z1ma 0.7.2 needs the Google libraries of its day: protobuf 4 (it calls
+# MessageFactory.GetPrototype) and setuptools<81 (fs imports pkg_resources). Both Redshift
+# loaders pin psycopg2 2.8.5, which no longer builds: they go in without their pins, after
+# the libraries they import.
+Z3_BIGQUERY="z3-target-bigquery==0.7.2 protobuf==4.25.9 googleapis-common-protos==1.63.2"
+Z3_BIGQUERY+=" grpcio==1.62.3 grpcio-status==1.62.3 grpcio-tools==1.62.3 proto-plus==1.24.0"
+Z3_BIGQUERY+=" google-api-core==2.19.2 google-cloud-bigquery==3.25.0 google-cloud-core==2.4.3"
+Z3_BIGQUERY+=" google-cloud-bigquery-storage==2.25.0 google-cloud-storage==2.18.2 setuptools<81"
+LOADERS=(
+    "bigquery-z3z1ma|$Z3_BIGQUERY|"
+    "snowflake|meltanolabs-target-snowflake==0.20.4|"
+    "redshift-pipelinewise|pipelinewise-singer-python==1.* boto3 psycopg2-binary inflection joblib|pipelinewise-target-redshift==1.6.0"
+    "redshift-datamill|arrow psycopg2-binary boto3 singer-python|target-redshift==0.2.4 singer-target-postgres==0.2.4"
+)
+
 # dbt 1.12 needs a parser wheel downloaded from GitHub at install time: 1.11 installs from
-# PyPI alone. duckdb is pinned to target-duckdb's (meltano.yml): one file, one storage format.
-DBT_SPEC="dbt-core==1.11.16 dbt-postgres==1.11.0 dbt-duckdb==1.11.1 duckdb==2.0.1"
+# PyPI alone. duckdb is pinned to target-duckdb's (orchestrate/target-duckdb-nosniff):
+# one file, one storage format.
+DBT_SPEC="dbt-core==1.11.16 dbt-postgres==1.11.0 dbt-duckdb==1.11.1 duckdb==1.5.6"
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false MELTANO_CLI_DISABLE_VERSION_CHECK=true
 
 # Run a noisy install step; show its output only if it fails.
@@ -67,6 +88,25 @@ make_venv() {  # dir, pip specs (space-separated)[, distribution name when the s
     echo "$spec" >"$dir/.spec"
 }
 
+make_loader_venv() {  # dir, pip specs, specs without dependencies
+    local dir="$1" spec="$2" loose="$3"
+    local -a specs loose_specs
+    read -ra specs <<<"$spec"
+    read -ra loose_specs <<<"$loose"
+    if [[ -x "$dir/bin/python" && -f "$dir/.spec" && "$(cat "$dir/.spec")" == "$spec|$loose" ]]; then
+        return 0
+    fi
+    echo "tools.sh: installing $spec $loose into $dir" >&2
+    rm -rf "$dir"
+    quiet "$PYTHON" -m venv "$dir"
+    quiet "$dir/bin/python" -m pip install --upgrade pip
+    quiet "$dir/bin/python" -m pip install "${specs[@]}"
+    if ((${#loose_specs[@]})); then
+        quiet "$dir/bin/python" -m pip install --no-deps "${loose_specs[@]}"
+    fi
+    echo "$spec|$loose" >"$dir/.spec"
+}
+
 case "${1:-}" in
     meltano)
         start=$SECONDS
@@ -95,9 +135,14 @@ case "${1:-}" in
             make_venv ".tools/targets/$name" "$spec" "$dist" &
             pids+=($!)
         done
+        for loader in "${LOADERS[@]}"; do
+            IFS="|" read -r name spec loose <<<"$loader"
+            make_loader_venv ".tools/targets/$name" "$spec" "$loose" &
+            pids+=($!)
+        done
         for pid in "${pids[@]}"; do wait "$pid"; done
         touch .tools/targets/.installed
-        echo "tools.sh: ${#TARGETS[@]} targets ready in $((SECONDS - start))s" >&2
+        echo "tools.sh: ${#TARGETS[@]} targets and ${#LOADERS[@]} loaders ready in $((SECONDS - start))s" >&2
         ;;
     dbt)
         start=$SECONDS

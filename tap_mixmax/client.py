@@ -21,7 +21,7 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.pagination import BaseAPIPaginator, OffsetPaginator, SinglePagePaginator
 from singer_sdk.singerlib import RecordMessage
 
-from tap_mixmax import errors
+from tap_mixmax import errors, open_objects
 from tap_mixmax.accounts import ACCOUNT_FIELD, ACCOUNT_FIELD_SCHEMA
 from tap_mixmax.checks import bookmark_datetime
 from tap_mixmax.logs import stream_logger
@@ -152,11 +152,15 @@ class MixmaxStream(RESTStream[t.Any]):
             schema = {**schema, "properties": {**schema["properties"]}}
             schema["properties"][ACCOUNT_FIELD] = ACCOUNT_FIELD_SCHEMA
             schema["required"] = [ACCOUNT_FIELD, *schema.get("required", [])]
-        super().__init__(tap, schema=schema)
+        # The shaper keeps the object form; targets may be told of open objects as text.
+        declared, self._finish = open_objects.declare(
+            schema, tap.config.get(open_objects.OPEN_OBJECTS_SETTING, open_objects.AS_OBJECT)
+        )
+        super().__init__(tap, schema=declared)
         if account_mode:
             self.primary_keys = (ACCOUNT_FIELD, *(self.primary_keys or ()))
         self._account_logger = stream_logger(super().logger, self.account)
-        self._shaper = RecordShaper(self.schema)
+        self._shaper = RecordShaper(schema)  # the object form (open_objects)
         self._transport = Transport(self.url_base, max_body_bytes=self.max_response_bytes)
         self._token_forms = secret_forms(self.api_token)
         report: SyncReport | None = getattr(tap, "report", None)
@@ -465,6 +469,8 @@ class MixmaxStream(RESTStream[t.Any]):
                 if key in self._shaper.known:
                     row.setdefault(key, value)
         record = self._shaper.shape(row)
+        if self._finish is not None:
+            record = self._finish(record)
         if self.account is not None:
             record[ACCOUNT_FIELD] = self.account
         if self._bookmark_key is not None:

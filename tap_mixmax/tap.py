@@ -45,6 +45,8 @@ from tap_mixmax.lanes import (
     stream_families,
 )
 from tap_mixmax.logs import show_metrics, tame_library_logs
+from tap_mixmax.open_objects import AS_OBJECT, OPEN_OBJECTS_SETTING
+from tap_mixmax.open_objects import CHOICES as OPEN_OBJECTS_CHOICES
 from tap_mixmax.output import StateFlushingWriter
 from tap_mixmax.pacing import RequestPacer
 from tap_mixmax.parallel import Part, PartWriter, SharedOutput, State
@@ -226,6 +228,18 @@ SETTINGS = th.PropertiesList(
         title="Log metrics",
         description="Also log the Singer SDK's METRIC lines (JSON timings and counters per "
         "request and stream), as the SDK does by default.",
+    ),
+    th.Property(
+        OPEN_OBJECTS_SETTING,
+        th.StringType,
+        default=AS_OBJECT,
+        allowed_values=list(OPEN_OBJECTS_CHOICES),
+        title="Open objects as",
+        description="How objects whose keys the schema cannot list (`_extra`, "
+        "`variables`, `filterObject`, `integrations`) are emitted: `object` (JSON objects), "
+        "or `json_text` (their JSON text, declared as strings) for loaders that only keep "
+        "declared properties (BigQuery, datamill target-redshift; README, Types in each "
+        "target).",
     ),
 )
 

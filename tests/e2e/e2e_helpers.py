@@ -115,6 +115,7 @@ def start_sandbox(
     rate_limit: int = SANDBOX_RATE_LIMIT,
     scale: str = "small",
     users: int = 1,
+    drift: tuple[str, ...] = (),  # drift options, e.g. ("--optional-field", "x.y")
 ) -> SandboxProcess:
     assert SANDBOX_CLI.exists(), f"{SANDBOX_CLI} missing: run `make venv`"
     ready = workdir / "sandbox-ready.json"
@@ -127,6 +128,7 @@ def start_sandbox(
         "--users", str(users),
         "--rate-limit", str(rate_limit),
         "--ready-file", str(ready),
+        *drift,
     ]  # fmt: skip
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)

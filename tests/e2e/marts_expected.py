@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
 
@@ -60,6 +60,11 @@ class Served:
     unsubscribes: dict[str, Row]
     polls: dict[str, Row]
     yesno: dict[str, Row]
+    # Which accounts (token positions) see each recipient and each unsubscribe.
+    seen_by: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+
+    def saw(self, kind: str, row_id: str, account: int) -> None:
+        self.seen_by.setdefault((kind, row_id), set()).add(account)
 
 
 class Api:
@@ -98,12 +103,13 @@ class Api:
 
 def read_sandbox(url: str, tokens: list[str]) -> Served:
     served = Served({}, {}, {}, {}, {}, {}, {})
-    for token in tokens:
+    for account, token in enumerate(tokens):
         api = Api(url, token)
         for sequence in api.pages("/sequences"):
             served.sequences.setdefault(sequence["_id"], sequence)
             for recipient in api.recipients(sequence["_id"]):
                 served.recipients.setdefault(recipient["_id"], recipient)
+                served.saw("recipient", recipient["_id"], account)
         for row in api.pages("/livefeed", q="from:everyone"):
             message_id = row.get("messageId") or row["_id"]
             if message_id not in served.livefeed:
@@ -116,6 +122,7 @@ def read_sandbox(url: str, tokens: list[str]) -> Served:
         ):
             for row in api.pages(path):
                 getattr(served, name).setdefault(row["_id"], row)
+                served.saw(name, row["_id"], account)
     return served
 
 
@@ -135,14 +142,22 @@ def sequence_performance(served: Served) -> Mart:
                 assert sent_at is not None
                 sent_to.append((sent_at, recipient["_id"], ordinal, recipient["email"].lower()))
 
-    # Each unsubscribe: the last stage sent to its address before it, within the window.
+    # Each unsubscribe: the last stage sent to its address before it, within the window,
+    # among the stages an account that sees the unsubscribe sees.
     window = dt.timedelta(days=UNSUBSCRIBE_ATTRIBUTION_DAYS)
     unsubscribed: set[tuple[str, int]] = set()
     for unsubscribe in served.unsubscribes.values():
         at = instant(unsubscribe["createdAt"])
         assert at is not None
         email = unsubscribe["email"].lower()
-        candidates = [s for s in sent_to if s[3] == email and at - window < s[0] <= at]
+        accounts = served.seen_by[("unsubscribes", unsubscribe["_id"])]
+        candidates = [
+            s
+            for s in sent_to
+            if s[3] == email
+            and at - window < s[0] <= at
+            and accounts & served.seen_by[("recipient", s[1])]
+        ]
         if candidates:
             _, recipient_id, ordinal, _ = max(candidates)
             unsubscribed.add((recipient_id, ordinal))
@@ -236,7 +251,8 @@ def daily_user_activity(served: Served) -> Mart:
     for unsubscribe in served.unsubscribes.values():
         at = instant(unsubscribe["createdAt"])
         assert at is not None
-        days[(unsubscribe["userId"], at.date())]["unsubscribes"] += 1
+        if unsubscribe.get("userId") is not None:  # one without a user counts for no user
+            days[(unsubscribe["userId"], at.date())]["unsubscribes"] += 1
     rows = [
         {
             "user_day_id": f"{user}:{day.isoformat()}",
@@ -340,8 +356,14 @@ MARTS: dict[str, tuple[str, t.Callable[[Served], Mart]]] = {
 }
 
 
-def expected_marts(url: str, tokens: list[str]) -> dict[str, Mart]:
+def expected_marts(url: str, tokens: list[str], across_accounts: bool = False) -> dict[str, Mart]:
+    """The marts' rows. `across_accounts` attributes unsubscribes as if every account saw
+    every stage (what the marts must not do), to show that the data can tell the two apart.
+    """
     served = read_sandbox(url, tokens)
+    if across_accounts:
+        everyone = set(range(len(tokens)))
+        served.seen_by = {key: everyone for key in served.seen_by}
     return {name: compute(served) for name, (_, compute) in MARTS.items()}
 
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
-from e2e_helpers import REPO, TOOLS, pg_connect
+from e2e_helpers import REPO, TOOLS, pg_connect, row_key
 
 from tap_mixmax.records import declared_type
 
@@ -73,8 +73,8 @@ TARGETS = (
         "target-postgres-pipelinewise", "postgres", upserts=True, blank_is_null=True,
     ),
     Target(
-        "target-duckdb", "duckdb", "target-duckdb", "target-duckdb", "duckdb", upserts=True,
-        blank_is_null=True,
+        "target-duckdb", "duckdb", "target-duckdb-nosniff", "target-duckdb", "duckdb",
+        upserts=True, blank_is_null=True,
     ),
     Target(
         "target-jsonl", "jsonl", "target-jsonl", "target-jsonl", "jsonl", upserts=False,
@@ -285,3 +285,32 @@ def canonical(kind: str | None, value: t.Any, target: Target, emitted: bool) -> 
     if kind == "integer" and isinstance(value, (Decimal, str)):
         return int(value)
     return value
+
+
+def assert_one_row_per_served_key(
+    tables: dict[str, Table],
+    sandbox: t.Any,
+    accounts: list[str] | None = None,
+    refused: frozenset[str] = frozenset(),
+) -> None:
+    """Each loaded table holds one row per key the sandbox serves, and every such key
+    (`(account, id)` with accounts); a loss or a duplicate names its table. The API
+    refuses the `refused` streams (a plan without them): their tables must be empty."""
+    for stream, table in tables.items():
+        id_column = table.column(row_key(stream))
+        if stream in refused:
+            assert not table.rows, f"{stream}: rows from a refused endpoint"
+            continue
+        if accounts is None:
+            want = {(i,) for i in sandbox.ids(stream)}
+            got = [(str(row[id_column]),) for row in table.rows]
+        else:
+            want = {
+                (name, i) for user, name in enumerate(accounts) for i in sandbox.ids(stream, user)
+            }
+            account_column = table.column("account")
+            got = [(str(row[account_column]), str(row[id_column])) for row in table.rows]
+        assert len(got) == len(set(got)), f"{stream}: {len(got) - len(set(got))} duplicated rows"
+        assert set(got) == want, (
+            f"{stream}: {len(want - set(got))} rows lost, {len(set(got) - want)} unexpected"
+        )

@@ -33,6 +33,7 @@ from e2e_helpers import (
     unique_name,
 )
 from marts_expected import Mart, expected_marts
+from target_matrix import assert_one_row_per_served_key, read_duckdb, read_postgres
 
 pytestmark = pytest.mark.e2e
 
@@ -100,6 +101,9 @@ def test_marts_agree_with_the_sandbox_on_postgres_and_duckdb(e2e_sandbox, postgr
         output, _ = meltano(["run", "tap-mixmax", "target-duckdb", "dbt-duckdb:build"], duck_env)
         built_cleanly(output)
 
+        # The warehouses first: every row the sandbox serves, once.
+        assert_one_row_per_served_key(read_postgres(postgres, schema), e2e_sandbox)
+        assert_one_row_per_served_key(read_duckdb(duckdb_file, DUCKDB_SCHEMA), e2e_sandbox)
         want = expected_marts(e2e_sandbox.url, [e2e_sandbox.token])
         assert_not_trivial(want)
         assert_marts_agree(f"PostgreSQL, {day}", pg_marts(postgres, analytics), want)
@@ -115,7 +119,10 @@ def test_marts_agree_with_the_sandbox_on_postgres_and_duckdb(e2e_sandbox, postgr
 def test_accounts_added_later_and_a_plan_without_polls_on_duckdb(tmp_path):
     """`accounts` rows carry `account`; shared sequences count once; no polls table; an
     account added later brings its whole history into the incremental marts."""
-    sandbox = start_sandbox(tmp_path, scale="tiny", users=3)
+    # Half the unsubscribes lack userId (optional in Mixmax): they count for no user.
+    sandbox = start_sandbox(
+        tmp_path, scale="small", users=3, drift=("--optional-field", "unsubscribes.userId")
+    )
     try:
         for path in ("/polls", "/yesno"):  # the plan lacks the feature: 403 every time
             run_control(sandbox.control_url, "/faults", {"kind": "403", "path": path, "times": 0})
@@ -137,13 +144,25 @@ def test_accounts_added_later_and_a_plan_without_polls_on_duckdb(tmp_path):
             env["TAP_MIXMAX_ACCOUNTS"] = json.dumps(team)
             output, _ = meltano(["run", "tap-mixmax", "target-duckdb", "dbt-duckdb:build"], env)
             built_cleanly(output)
+        names = [account["name"] for account in accounts]
+        loaded = read_duckdb(duckdb_file, DUCKDB_SCHEMA)
+        assert_one_row_per_served_key(loaded, sandbox, names, frozenset({"polls", "yesno"}))
         want = expected_marts(sandbox.url, sandbox.tokens)
+        # What attribution across accounts would give instead: it must differ somewhere.
+        crossed = (
+            want["mixmax__sequence_performance"]
+            != expected_marts(sandbox.url, sandbox.tokens, across_accounts=True)[
+                "mixmax__sequence_performance"
+            ]
+        )
         shared = set(sandbox_get(sandbox.control_url, "/shared/sequences")["ids"])
     finally:
         stop_sandbox(sandbox)
 
     assert shared, "the organisation shares no sequence"
     assert not want["mixmax__poll_results"], "the 403 did not hide polls"
+    assert any(row["unsubscribes"] for row in want["mixmax__daily_user_activity"].values())
+    assert crossed, "no unsubscribe would count against another account's stage"
     got = duckdb_marts(duckdb_file, "analytics")
     assert_marts_agree("DuckDB with accounts", got, want)
     stage_sequences = {row["sequence_id"] for row in got["mixmax__sequence_performance"].values()}

@@ -33,6 +33,9 @@ def test_every_tap_setting_is_declared_with_its_kind():
             assert declared[name].get("sensitive") is True, name
         elif prop.get("format") == "date-time":
             assert declared[name]["kind"] == "date_iso8601", name
+        elif "enum" in prop:  # a choice: Meltano's options, the same values
+            assert declared[name]["kind"] == "options", name
+            assert [o["value"] for o in declared[name]["options"]] == prop["enum"], name
         else:
             assert declared[name]["kind"] == KINDS[json_type], name
         if "default" in prop:

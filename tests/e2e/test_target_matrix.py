@@ -19,26 +19,20 @@ import json
 import os
 import re
 import subprocess
-import sys
 import typing as t
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from e2e_helpers import (
     MELTANO,
     REPO,
-    TAP_REQUESTS_PER_MINUTE,
-    SandboxProcess,
     meltano,
     meltano_env,
     row_key,
     selected_streams,
-    start_sandbox,
-    stop_sandbox,
     unique_name,
 )
+from saved_runs import RUN_TIMEOUT, TAP, Run, Saved, tap_env
 from target_matrix import (
     KINDS,
     README,
@@ -54,95 +48,8 @@ from target_matrix import (
     target_config,
 )
 
-TAP = Path(sys.executable).parent / "tap-mixmax"
-RUN_TIMEOUT = 300
-
 Key = tuple[str, ...]
-
-
-@dataclass
-class Run:
-    """One saved tap run: its file and what it emitted."""
-
-    path: Path
-    records: dict[str, list[dict[str, t.Any]]] = field(default_factory=dict)
-    schemas: dict[str, dict[str, t.Any]] = field(default_factory=dict)
-    last_state: dict[str, t.Any] | None = None
-
-    @classmethod
-    def read(cls, path: Path) -> Run:
-        run = cls(path)
-        for line in path.read_text().splitlines():
-            message = json.loads(line)
-            if message["type"] == "RECORD":
-                run.records.setdefault(message["stream"], []).append(message["record"])
-            elif message["type"] == "SCHEMA":
-                run.schemas[message["stream"]] = message
-            elif message["type"] == "STATE":
-                run.last_state = message["value"]
-        return run
-
-
-@dataclass
-class Saved:
-    sandbox: SandboxProcess
-    config: Path
-    full: Run
-    incremental: Run
-    before: dict[str, set[str]]  # the sandbox's ids before the day passed, per stream
-    after: dict[str, set[str]]
-
-    def schema(self, stream: str) -> dict[str, t.Any]:
-        return self.full.schemas[stream]
-
-
-def tap_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_MIXMAX_")}
-    env.pop("VIRTUAL_ENV", None)
-    return env
-
-
-def run_tap(saved_dir: Path, config: Path, out: Path, state: dict[str, t.Any] | None) -> Run:
-    argv = [str(TAP), "--config", str(config)]
-    if state is not None:
-        state_path = saved_dir / "state.json"
-        state_path.write_text(json.dumps(state))
-        argv += ["--state", str(state_path)]
-    with out.open("wb") as sink:
-        done = subprocess.run(
-            argv, stdout=sink, stderr=subprocess.PIPE, env=tap_env(), timeout=RUN_TIMEOUT
-        )
-    assert done.returncode == 0, done.stderr.decode()[-4000:]
-    return Run.read(out)
-
-
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Saved]:
-    """A full sync, a sandbox day, and an incremental sync, each saved to a file."""
-    workdir = tmp_path_factory.mktemp("saved")
-    sandbox = start_sandbox(workdir)
-    try:
-        config = workdir / "config.json"
-        config.write_text(
-            json.dumps(
-                {
-                    "api_url": sandbox.url,
-                    "api_token": sandbox.token,
-                    "start_date": "2020-01-01T00:00:00Z",
-                    "max_requests_per_minute": TAP_REQUESTS_PER_MINUTE,
-                }
-            )
-        )
-        full = run_tap(workdir, config, workdir / "full.jsonl", None)
-        streams = sorted(full.schemas)
-        before = {stream: sandbox.ids(stream) for stream in streams}
-        sandbox.advance(days=1)
-        after = {stream: sandbox.ids(stream) for stream in streams}
-        incremental = run_tap(workdir, config, workdir / "incremental.jsonl", full.last_state)
-        assert any(after[s] - before[s] for s in streams), "the sandbox day created nothing"
-        yield Saved(sandbox, config, full, incremental, before, after)
-    finally:
-        stop_sandbox(sandbox)
+MODES = ("api_token", "accounts")
 
 
 # -------------------------------------------------------------------------- the checks
@@ -247,19 +154,36 @@ def test_the_readme_table_names_exactly_the_targets_of_the_matrix():
         assert all(kinds[kind] for kind in KINDS), f"{name}: a kind without a type"
 
 
+def served_keys(saved: Saved, table: Table, stream: str) -> set[Key]:
+    """The stored rows' keys in the sandbox's terms (`Saved.before`)."""
+    columns = [table.column(row_key(stream))]
+    if saved.mode == "accounts":
+        columns.insert(0, table.column("account"))
+    return {tuple(str(row[c]) for c in columns) for row in table.rows}
+
+
 @pytest.mark.e2e
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("target", TARGETS, ids=[target.name for target in TARGETS])
-def test_target_loads_full_then_incremental(target, saved, tmp_path, request):
+def test_target_loads_full_then_incremental(target, mode, tmp_path, request):
+    """Each load is checked against what the tap emitted (check_rows: one row per key,
+    every key, the tap's values) and the rerun of an upserting target adds nothing."""
     assert target.path.exists(), f"{target.path} missing: run `scripts/tools.sh targets`"
+    saved: Saved = request.getfixturevalue("saved" if mode == "api_token" else "saved_accounts")
     pg = request.getfixturevalue("postgres") if target.store == "postgres" else None
     schema = unique_name("matrix")
     config = tmp_path / "target-config.json"
     config.write_text(json.dumps(target_config(target, tmp_path, pg, schema)))
     full, incremental = saved.full, saved.incremental
 
-    # The saved full sync is every sandbox row once.
+    # The saved full sync is every sandbox row once (per account).
     for stream, records in full.records.items():
-        assert {str(r[row_key(stream)]) for r in records} == saved.before[stream], stream
+        keys = [saved.served_key(stream, r) for r in records]
+        assert len(keys) == len(set(keys)) and set(keys) == saved.before[stream], stream
+    if mode == "accounts":  # shared objects: the same id under several accounts
+        assert any(len({key[1:] for key in keys}) < len(keys) for keys in saved.before.values()), (
+            "no object is shared between accounts"
+        )
 
     load(target, config, full, tmp_path)
     tables = read_store(target, tmp_path, pg, schema)
@@ -273,8 +197,8 @@ def test_target_loads_full_then_incremental(target, saved, tmp_path, request):
         expected = by_key(saved, [full, incremental])
         counts = {stream: len(keys) for stream, keys in expected.items()}
         for stream, table in tables.items():  # what the sandbox lists now is all there
-            ids = {str(row[table.column(row_key(stream))]) for row in table.rows}
-            assert saved.after[stream] <= ids <= saved.after[stream] | saved.before[stream]
+            keys = served_keys(saved, table, stream)
+            assert saved.after[stream] <= keys <= saved.after[stream] | saved.before[stream]
     elif target.appends:
         expected = by_key(saved, [full, incremental])
         counts = {

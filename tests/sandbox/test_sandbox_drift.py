@@ -56,6 +56,19 @@ def test_rules_can_ignore_expand_and_envelopes_can_drop_their_flags(http):
         assert "hasNext" not in page and "hasPrevious" not in page and "next" in page
 
 
+def test_an_optional_field_is_left_out_of_about_half_the_rows_always_the_same(http):
+    with drifted(optional_fields=("unsubscribes.userId",)) as sb:
+        first = get(http, sb, "/unsubscribes", limit=300).json()["results"]
+        again = get(http, sb, "/unsubscribes", limit=7).json()["results"]
+        polls = get(http, sb, "/polls", limit=300).json()["results"]
+    without = {row["_id"] for row in first if "userId" not in row}
+    assert 0 < len(without) < len(first)
+    assert {row["_id"] for row in again if "userId" not in row} == without & {
+        row["_id"] for row in again
+    }  # whatever the page, the same rows
+    assert all("userId" in row for row in polls)
+
+
 def test_timestamp_styles_and_extra_fields_rewrite_only_their_resource(http):
     styles = {
         "messages.created": "rfc2822",
@@ -97,7 +110,8 @@ def test_command_line_flags_build_the_drift():
     args = build_parser().parse_args(
         ["--livefeed-query-param", "search", "--events-message-param", "message",
          "--max-limit", "100", "--no-rules-expand", "--no-paging-flags",
-         "--timestamp-style", "messages.created=rfc2822", "--extra-field", "polls.mood"]
+         "--timestamp-style", "messages.created=rfc2822", "--extra-field", "polls.mood",
+         "--optional-field", "unsubscribes.userId"]
     )  # fmt: skip
     assert drift_of(args) == Drift(
         livefeed_query_param="search",
@@ -107,6 +121,7 @@ def test_command_line_flags_build_the_drift():
         paging_flags=False,
         timestamp_styles={"messages.created": "rfc2822"},
         extra_fields=("polls.mood",),
+        optional_fields=("unsubscribes.userId",),
     )
     assert drift_of(build_parser().parse_args([])) == Drift()
 

@@ -29,3 +29,9 @@
 {% macro mixmax_day_key(user_id, day) -%}
   {{ user_id }} || ':' || cast({{ day }} as {{ mixmax_type('string') }})
 {%- endmacro %}
+
+
+{#- Two rows seen by the same account (both NULL without `accounts`). -#}
+{% macro mixmax_same_account(left, right) -%}
+  coalesce({{ left }}.account, '') = coalesce({{ right }}.account, '')
+{%- endmacro %}

@@ -24,8 +24,10 @@ events as (
       mixmax_day_key('livefeed.user_id', 'cast(events.occurred_at as date)'), 'user_day_id') }}
 ),
 
+-- An unsubscribe without a user (Mixmax's userId is optional) counts for no user.
 unsubscribes as (
-  {{ mixmax_one_copy(ref('stg_mixmax__unsubscribes'), ['unsubscribe_id']) }}
+  select * from ({{ mixmax_one_copy(ref('stg_mixmax__unsubscribes'), ['unsubscribe_id']) }}) as copies
+  where user_id is not null
 ),
 
 sent as (

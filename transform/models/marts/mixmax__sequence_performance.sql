@@ -8,51 +8,15 @@ sequence_stages as (
   {{ mixmax_one_copy(ref('stg_mixmax__sequence_stages'), ['sequence_id', 'stage_ordinal']) }}
 ),
 
-recipients as (
-  {{ mixmax_one_copy(ref('stg_mixmax__sequence_recipients'), ['recipient_id']) }}
-),
-
 recipient_stages as (
   {{ mixmax_one_copy(ref('stg_mixmax__sequence_recipient_stages'), ['recipient_id', 'stage_ordinal']) }}
 ),
 
-unsubscribes as (
-  {{ mixmax_one_copy(ref('stg_mixmax__unsubscribes'), ['unsubscribe_id']) }}
-),
-
-sent_stages as (
-  select
-    recipient_stages.recipient_id,
-    recipient_stages.sequence_id,
-    recipient_stages.stage_ordinal,
-    recipient_stages.sent_at,
-    lower(recipients.email) as email
-  from recipient_stages
-  inner join recipients on recipients.recipient_id = recipient_stages.recipient_id
-  where recipient_stages.sent_at is not null
-),
-
--- Each unsubscribe counts against the last stage sent to its address before it, if that
--- was at most `mixmax_unsubscribe_attribution_days` earlier.
-unsubscribe_candidates as (
-  select
-    sent_stages.recipient_id,
-    sent_stages.stage_ordinal,
-    row_number() over (
-      partition by unsubscribes.unsubscribe_id
-      order by sent_stages.sent_at desc, sent_stages.recipient_id desc, sent_stages.stage_ordinal desc
-    ) as recency
-  from unsubscribes
-  inner join sent_stages
-    on sent_stages.email = lower(unsubscribes.email)
-    and sent_stages.sent_at <= unsubscribes.created_at
-    and sent_stages.sent_at > {{ dbt.dateadd('day', -var('mixmax_unsubscribe_attribution_days'), 'unsubscribes.created_at') }}
-),
-
+-- Each unsubscribe counts against one stage, seen by its own account
+-- (int_mixmax__unsubscribe_attribution).
 unsubscribed as (
   select distinct recipient_id, stage_ordinal
-  from unsubscribe_candidates
-  where recency = 1
+  from {{ ref('int_mixmax__unsubscribe_attribution') }}
 ),
 
 per_stage as (
