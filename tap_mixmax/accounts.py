@@ -19,6 +19,7 @@ from singer_sdk.singerlib.encoding.simple import Message
 from tap_mixmax import errors
 from tap_mixmax.parallel import PartWriter, SharedOutput, State, SyncsAll, run_parts
 from tap_mixmax.report import counted
+from tap_mixmax.stopping import SyncStopped
 
 ACCOUNT_FIELD = "account"
 ACCOUNT_FIELD_SCHEMA: dict[str, t.Any] = {"type": ["string"]}
@@ -118,6 +119,7 @@ class AccountsSync:
         self.parallel = max(1, min(parallel, len(accounts)))
         self.tolerate_revoked = tolerate_revoked
         self.logger = logger
+        self._started: set[str] = set()  # set.add is atomic: the parts' threads share it
 
     def run(self) -> list[AccountFailure]:
         """Sync every account; raise one MixmaxError at the end if any must fail the run."""
@@ -128,13 +130,28 @@ class AccountsSync:
             futures = run_parts(
                 self.output, self._sync_one, self.accounts, parallel=self.parallel, name="account"
             )
+        except SyncStopped:
+            self._report_not_started()
+            raise
         finally:
             self.output.close()
         failures = [failure for future in futures if (failure := future.result()) is not None]
         self._report(failures)
         return failures
 
+    def _report_not_started(self) -> None:
+        waiting = [account.name for account in self.accounts if account.name not in self._started]
+        if waiting:
+            shown = ", ".join(waiting[:5]) + (", ..." if len(waiting) > 5 else "")
+            self.logger.info(
+                "%d of %s had not started (%s); the rerun with the last STATE syncs them",
+                len(waiting),
+                counted(len(self.accounts), "account"),
+                shown,
+            )
+
     def _sync_one(self, account: Account) -> AccountFailure | None:
+        self._started.add(account.name)
         state = self.output.state_of(account.name)
         try:
             self.new_tap(account, state, self.output.writer_for(account.name)).sync_all()
