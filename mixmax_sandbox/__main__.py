@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"largest limit honoured (1 to {MAX_LIMIT}), lists and recipients alike",
     )
     drift.add_argument(
+        "--recipients-max-limit",
+        type=positive_int,
+        default=defaults.recipients_max_limit,
+        metavar="N",
+        help="recipients serve at most N per page whatever limit asks, and say nothing",
+    )
+    drift.add_argument(
         "--no-rules-expand",
         dest="rules_expand",
         action="store_false",
@@ -116,6 +123,7 @@ def drift_of(args: argparse.Namespace) -> Drift:
         livefeed_query_param=args.livefeed_query_param,
         events_message_param=args.events_message_param,
         max_limit=args.max_limit,
+        recipients_max_limit=args.recipients_max_limit,
         rules_expand=args.rules_expand,
         paging_flags=args.paging_flags,
         timestamp_styles=styles,

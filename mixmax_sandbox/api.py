@@ -19,7 +19,9 @@ from .ids import UTC
 from .paging import BadRequest, envelope, offset_window
 from .world import Collection, EventSeed, MessageSeed, RecipientSeed, Sequence
 
-LIVEFEED_QUERY_PARAM = "q"  # docs/mixmax-api.md section 6
+# The only connector that filters the live feed sends `query=from:everyone` (Airbyte's
+# manifest, real-api-evidence.md); `q`, the docs' guess, is a drift.
+LIVEFEED_QUERY_PARAM = "query"
 LIVEFEED_EVENTS_MESSAGE_PARAM = "messageId"  # docs/mixmax-api.md section 6
 LIVEFEED_DEFAULT_FROM = "me"  # without a `from:` term the live feed shows your own mail
 LIVEFEED_DATE_FORMAT = "%m/%d/%Y"

@@ -25,6 +25,7 @@ from .paging import (
     LIMIT_PARAM,
     MAX_LIMIT,
     RECIPIENTS_DEFAULT_LIMIT,
+    RECIPIENTS_MAX_LIMIT,
     BadRequest,
 )
 
@@ -86,6 +87,8 @@ class Drift:
     livefeed_query_param: str = LIVEFEED_QUERY_PARAM  # /livefeed reads its search here
     events_message_param: str = LIVEFEED_EVENTS_MESSAGE_PARAM  # /livefeed/events' message
     max_limit: int = MAX_LIMIT  # largest `limit` honoured, lists and recipients alike
+    # Largest `limit` recipients honour, silently: a bare array says nothing of a clamp.
+    recipients_max_limit: int = RECIPIENTS_MAX_LIMIT
     rules_expand: bool = True  # whether /rules honours expand=actions
     paging_flags: bool = True  # whether envelopes carry hasNext/hasPrevious
     # "resource.field" -> one of TIMESTAMP_STYLES, e.g. {"messages.created": "rfc2822"}
@@ -95,6 +98,8 @@ class Drift:
     def __post_init__(self) -> None:
         if not 1 <= self.max_limit <= MAX_LIMIT:
             raise ValueError(f"max_limit must be 1 to {MAX_LIMIT}")
+        if not 1 <= self.recipients_max_limit <= RECIPIENTS_MAX_LIMIT:
+            raise ValueError(f"recipients_max_limit must be 1 to {RECIPIENTS_MAX_LIMIT}")
         for spec, style in self.timestamp_styles.items():
             _field_spec(spec)
             if style not in TIMESTAMP_STYLES:
@@ -114,14 +119,15 @@ class Drift:
             _rename(params, self.events_message_param, LIVEFEED_EVENTS_MESSAGE_PARAM)
         elif resource == "rules" and not self.rules_expand:
             params.pop(EXPAND_PARAM, None)
-        if self.max_limit < MAX_LIMIT:
-            recipients = resource == "sequence_recipients"
+        recipients = resource == "sequence_recipients"
+        ceiling = min(self.max_limit, self.recipients_max_limit) if recipients else self.max_limit
+        if ceiling < MAX_LIMIT:
             default = RECIPIENTS_DEFAULT_LIMIT if recipients else DEFAULT_LIMIT
             try:
                 asked = int(params.get(LIMIT_PARAM, default))
             except ValueError:
                 asked = default
-            params[LIMIT_PARAM] = str(min(asked, self.max_limit))
+            params[LIMIT_PARAM] = str(min(asked, ceiling))
         return params
 
     def response(self, path: str, body: Any) -> Any:

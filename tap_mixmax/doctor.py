@@ -74,7 +74,7 @@ WINDOW_DAYS = 14
 WINDOW_SAMPLE_ROWS = 50
 BOGUS_MESSAGE_ID = "0" * 24  # a well-formed id that no message has
 # Names tried when the tap's own guess is not the one Mixmax reads.
-LIVEFEED_QUERY_ALTERNATIVES = ("search", "query")
+LIVEFEED_QUERY_ALTERNATIVES = ("q", "search", "query")
 EVENTS_MESSAGE_ALTERNATIVES = ("message", "id")
 # Lists likeliest to hold more than a page, tried first by the page-size check.
 PAGE_SIZE_PREFERENCE = ("messages", "unsubscribes", "snippets", "sequences", "polls")
@@ -323,13 +323,15 @@ class Endpoint:
             return f"an object with a {self.records_key!r} list"
         return "a JSON array" if self.parent else "a JSON object"
 
-    def first_page_params(self) -> dict[str, t.Any]:
+    def first_page_params(
+        self, query_param: str = streams.LIVEFEED_QUERY_PARAM
+    ) -> dict[str, t.Any]:
         """The tap's parameters for a first page, with limit=1 where the endpoint pages."""
         if not self.is_list:
             return {**self.extra_params, "offset": 0, "limit": 1} if self.parent else {}
         params: dict[str, t.Any] = {"limit": 1}
         if self.name == streams.LivefeedStream.name:
-            params[streams.LIVEFEED_QUERY_PARAM] = streams.LIVEFEED_FROM_TERM
+            params[query_param] = streams.LIVEFEED_FROM_TERM
         if self.name == streams.RulesStream.name:
             params.update(streams.RULES_EXPAND_PARAMS)
         return params
@@ -384,6 +386,7 @@ class Visit:
     window_rows: list[Row] = dataclasses.field(default_factory=list)
     personal: set[str] = dataclasses.field(default_factory=set)
     stopped: bool = False
+    livefeed_query_param: str = streams.LIVEFEED_QUERY_PARAM  # the config's, if it sets one
 
     def read(self, endpoint: Endpoint, params: Mapping[str, t.Any], path: str = "") -> Page:
         """GET a page, keeping its rows as samples for the later checks."""
@@ -537,7 +540,7 @@ def check_endpoints(visit: Visit) -> Iterator[Finding]:
 
 
 def probe_endpoint(visit: Visit, endpoint: Endpoint) -> Page:
-    params = endpoint.first_page_params()
+    params = endpoint.first_page_params(visit.livefeed_query_param)
     if endpoint.parent is None:
         return visit.read(endpoint, params)
     parents = visit.rows(endpoint.parent)
@@ -625,7 +628,7 @@ def sent_day_of(row: Row) -> dt.date:
 
 
 def check_live_feed_search(visit: Visit) -> Iterator[Finding]:
-    """The search-string parameter (`q`) and its `sent:` window: docs/mixmax-api.md section 5."""
+    """The search-string parameter (`query`) and its `sent:` window: docs/mixmax-api.md 2.5."""
     param_check, window_check = "live feed search parameter", "live feed sent: window"
     days = [day for day in map(sent_day_of, visit.rows(LIVEFEED.name)) if day != dt.date.min]
     if not days:
@@ -633,22 +636,23 @@ def check_live_feed_search(visit: Visit) -> Iterator[Finding]:
         yield unavailable(param_check, why)
         yield unavailable(window_check, why)
         return
-    assumed = streams.LIVEFEED_QUERY_PARAM
-    assumed_param = f"the search string goes in {assumed!r} (docs/mixmax-api.md section 6)"
+    assumed = visit.livefeed_query_param
+    assumed_param = f"the search string goes in {assumed!r} (livefeed_query_param)"
+    alternatives = [name for name in LIVEFEED_QUERY_ALTERNATIVES if name != assumed]
     trial = first_trial = try_window(visit, assumed, days[0])
-    for alternative in LIVEFEED_QUERY_ALTERNATIVES:
+    for alternative in alternatives:
         if trial.read:
             break
         trial = try_window(visit, alternative, days[0])
     if not trial.read:
-        tried = ", ".join((assumed, *LIVEFEED_QUERY_ALTERNATIVES))
+        tried = ", ".join((assumed, *alternatives))
         yield different(
             param_check,
             f"none of {tried} filtered the live feed by a sent: window in 2001 (with "
             f"{assumed!r}, {first_trial.symptom})",
             assumed_param,
-            "LIVEFEED_QUERY_PARAM in tap_mixmax/streams.py (the name Mixmax reads); until "
-            "then every sync reads the whole live feed",
+            "livefeed_query_param in the config (the name Mixmax reads); until then every "
+            "sync reads the whole live feed",
         )
         yield unavailable(window_check, "no parameter that carries the search string was found")
         return
@@ -660,7 +664,7 @@ def check_live_feed_search(visit: Visit) -> Iterator[Finding]:
             param_check,
             f"Mixmax reads the search string from {trial.param!r} and ignores {assumed!r}",
             assumed_param,
-            f"LIVEFEED_QUERY_PARAM = {trial.param!r} in tap_mixmax/streams.py",
+            f"livefeed_query_param: {trial.param!r} in the config",
         )
     yield window_finding(window_check, trial)
 
@@ -691,7 +695,8 @@ def check_events_message_param(visit: Visit) -> Iterator[Finding]:
         return
     rows = visit.window_rows + visit.rows(LIVEFEED.name)
     if not any(row.get("lastEventAt") for row in rows):  # look further for a message with events
-        params = {**LIVEFEED.first_page_params(), "limit": WINDOW_SAMPLE_ROWS}
+        params = LIVEFEED.first_page_params(visit.livefeed_query_param)
+        params["limit"] = WINDOW_SAMPLE_ROWS
         rows += visit.read(LIVEFEED, params).rows or []
     if not rows:
         yield unavailable(check, "no live-feed message to ask for")
@@ -1011,8 +1016,10 @@ class AccountReport:
         return {s.value: sum(f.status is s for f in self.findings) for s in Status}
 
 
-def check_account(client: DoctorClient, label: str) -> AccountReport:
-    visit = Visit(client)
+def check_account(
+    client: DoctorClient, label: str, livefeed_query_param: str = streams.LIVEFEED_QUERY_PARAM
+) -> AccountReport:
+    visit = Visit(client, livefeed_query_param=livefeed_query_param)
     findings: list[Finding] = []
     for check in CHECKS:
         try:
@@ -1145,7 +1152,8 @@ def main(argv: list[str] | None = None) -> int:
         for target in targets:
             client = DoctorClient(api_url, target.token, timeout=timeout)
             try:
-                reports.append(check_account(client, target.label))
+                param = str(config.get("livefeed_query_param") or streams.LIVEFEED_QUERY_PARAM)
+                reports.append(check_account(client, target.label, param))
             finally:
                 client.close()
     except KeyboardInterrupt:

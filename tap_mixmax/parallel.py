@@ -24,6 +24,7 @@ from tap_mixmax.pacing import RequestPacer
 from tap_mixmax.stopping import SyncStopped, last_word, raise_if_stopping, stopping
 
 if t.TYPE_CHECKING:
+    from tap_mixmax.offsets import OffsetLimits
     from tap_mixmax.report import SyncReport
 
 State = dict[str, t.Any]
@@ -44,6 +45,7 @@ class Part:
     streams: frozenset[str] | None = None  # a lane: only these streams
     pacer: RequestPacer | None = None  # a lane shares its account's pacer (and limit)
     report: SyncReport | None = None  # every part counts into the run's one report
+    offset_limits: OffsetLimits | None = None  # a lane shares its account's page sizes learnt
 
 
 class SharedOutput:

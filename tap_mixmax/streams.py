@@ -6,15 +6,18 @@ import datetime as dt
 import json
 import typing as t
 
-from tap_mixmax.client import ChildStream, MixmaxStream, OffsetChildStream
+from tap_mixmax.client import ChildStream, MixmaxStream
+from tap_mixmax.offsets import OffsetChildStream
 from tap_mixmax.records import format_utc, to_datetime
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
 
-# docs/mixmax-api.md section 6: the search string of /livefeed goes in `q`, and
-# /livefeed/events takes the message in `messageId`.
-LIVEFEED_QUERY_PARAM = "q"
+# The search string of /livefeed: Airbyte's connector, the only one that filters the feed,
+# sends `query=from:everyone` (docs/mixmax-api.md 2.5; the docs' own guess was `q`). The
+# `livefeed_query_param` setting overrides it, for an account where --doctor says otherwise.
+LIVEFEED_QUERY_PARAM = "query"
+# docs/mixmax-api.md section 6: /livefeed/events takes the message in `messageId`.
 LIVEFEED_EVENTS_MESSAGE_PARAM = "messageId"
 LIVEFEED_FROM_TERM = "from:everyone"  # the whole team's feed, not only the token user's
 # `sent:` works in whole days in a timezone we cannot know; pad the window by one.
@@ -164,8 +167,12 @@ class LivefeedStream(MixmaxStream):
             last = dt.datetime.now(dt.timezone.utc).date() + padding
             terms.append(f"sent:{first:{LIVEFEED_DATE_FORMAT}}-{last:{LIVEFEED_DATE_FORMAT}}")
         params = super().get_url_params(context, next_page_token)
-        params[LIVEFEED_QUERY_PARAM] = " ".join(terms)
+        params[self.query_param] = " ".join(terms)
         return params
+
+    @property
+    def query_param(self) -> str:
+        return str(self.config.get("livefeed_query_param") or LIVEFEED_QUERY_PARAM)
 
     def generate_child_contexts(
         self, record: Record, context: Context | None

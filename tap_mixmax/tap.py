@@ -44,6 +44,7 @@ from tap_mixmax.lanes import (
     stream_families,
 )
 from tap_mixmax.logs import show_metrics
+from tap_mixmax.offsets import OffsetLimits
 from tap_mixmax.output import StateFlushingWriter
 from tap_mixmax.pacing import RequestPacer
 from tap_mixmax.parallel import Part, PartWriter, SharedOutput, State
@@ -144,6 +145,15 @@ SETTINGS = th.PropertiesList(
         title="Live-feed activity days",
         description="Live-feed rows sent this long before the bookmark are re-read on "
         "every sync, because opens, clicks and replies keep arriving for weeks.",
+    ),
+    th.Property(
+        "livefeed_query_param",
+        th.StringType,
+        default=streams.LIVEFEED_QUERY_PARAM,
+        title="Live-feed search parameter",
+        description="The query parameter /livefeed reads its search string "
+        "(`from:everyone sent:...`) from. Change it only if `tap-mixmax --doctor` says "
+        "your account reads another one.",
     ),
     th.Property(
         "page_size",
@@ -257,6 +267,7 @@ class TapMixmax(Tap):
         rpm = int(self.config.get("max_requests_per_minute", MIXMAX_RATE_LIMIT_PER_MINUTE))
         self.pacer = self.part.pacer or RequestPacer(rpm, logger=self.account_logger)
         self.report.watch_pacer(self.pacer)
+        self.offset_limits = self.part.offset_limits or OffsetLimits(self.account_logger)
         # A lane starts after its account's token was proven (and the API answered).
         self._connection_checked = self.part.streams is not None
         self.api_reached = self._connection_checked
@@ -399,7 +410,13 @@ class TapMixmax(Tap):
             catalog=self.input_catalog,
             state=state,
             message_writer=writer,
-            part=Part(account=self.account, streams=family, pacer=self.pacer, report=self.report),
+            part=Part(
+                account=self.account,
+                streams=family,
+                pacer=self.pacer,
+                report=self.report,
+                offset_limits=self.offset_limits,
+            ),
         )
 
     def _account_tap(self, account: Account, state: State, writer: PartWriter) -> TapMixmax:
