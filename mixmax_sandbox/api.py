@@ -15,7 +15,9 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from . import tagging
 from .ids import UTC
+from .integrations import PATHS as INTEGRATION_PATHS
 from .paging import BadRequest, envelope, offset_window
 from .world import Collection, EventSeed, MessageSeed, RecipientSeed, Sequence
 
@@ -200,6 +202,13 @@ def rule_actions(world: DataSource, match: re.Match[str], params: Params) -> Any
     return envelope(world.rule_actions(match["id"]), coll.render, params, coll.sort_field)
 
 
+def snippet_tag_snippets(world: DataSource, match: re.Match[str], params: Params) -> Any:
+    try:
+        return tagging.page(world, match["id"], params)
+    except tagging.NotATag:
+        raise NotFound from None
+
+
 def rules(world: DataSource, match: re.Match[str], params: Params) -> Any:
     coll = world.collections["rules"]
     expand = {p.strip() for p in params.get(EXPAND_PARAM, "").split(",")}
@@ -245,7 +254,10 @@ ROUTES: list[tuple[re.Pattern[str], View]] = [
     (re.compile(r"/rules/(?P<id>[^/]+)/actions/?"), rule_actions),
     (re.compile(r"/rules/?"), rules),
     (re.compile(r"/rules/(?P<id>[^/]+)/?"), _item_view("rules")),
+    (tagging.PATH, snippet_tag_snippets),
 ]
+for _path, _resource in INTEGRATION_PATHS.items():
+    ROUTES.append((re.compile(rf"/{_path}/?"), _list_view(_resource)))
 for _segment, _resource in LISTS.items():
     ROUTES.append((re.compile(rf"/{_segment}/?"), _list_view(_resource)))
     ROUTES.append((re.compile(rf"/{_segment}/(?P<id>[^/]+)/?"), _item_view(_resource)))

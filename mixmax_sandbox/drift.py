@@ -18,8 +18,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from . import tagging
 from .api import EXPAND_PARAM, LISTS, LIVEFEED_EVENTS_MESSAGE_PARAM, LIVEFEED_QUERY_PARAM
 from .ids import UTC, iso, to_ms
+from .integrations import PATHS as INTEGRATION_PATHS
 from .paging import (
     DEFAULT_LIMIT,
     LIMIT_PARAM,
@@ -47,6 +49,8 @@ _SPECIAL_PATHS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"/teams/[^/]+/members/?", "team_members"),
         (r"/rules/[^/]+/actions/?", "rule_actions"),
         (r"/rules(/[^/]+)?/?", "rules"),
+        (tagging.PATH.pattern, tagging.RESOURCE),
+        *((rf"/{path}/?", resource) for path, resource in INTEGRATION_PATHS.items()),
     )
 )
 _LIST_PATH = re.compile(r"/(?P<segment>[^/]+)(/[^/]+)?/?")

@@ -286,6 +286,19 @@ class SnippetTagsStream(MixmaxStream):
     path = "/snippettags"
     primary_keys = ("_id",)
 
+    def get_child_context(self, record: Record, context: Context | None) -> Context:
+        return {"snippetTagId": record["_id"]}
+
+
+class SnippetTagSnippetsStream(ChildStream):
+    """The snippets each tag holds, the only link from a tag to its snippets: full table
+    per tag, since tagging moves no date. Lighter rows than `snippets` (join on `_id`)."""
+
+    name = "snippet_tag_snippets"
+    path = "/snippettags/{snippetTagId}/snippets"
+    primary_keys = ("snippetTagId", "_id")  # one snippet can sit under several tags
+    parent_stream_type = SnippetTagsStream
+
 
 class SequenceFoldersStream(MixmaxStream):
     """Full table: edits move `savedAt`, which is not the sort."""
@@ -351,6 +364,43 @@ class FileRequestsStream(MixmaxStream):
     primary_keys = ("_id",)
 
 
+class IntegrationCommandsStream(MixmaxStream):
+    """Slash commands of the workspace's developer integrations. Full table: a handful of
+    rows, edited in place, and not dated."""
+
+    name = "integration_commands"
+    path = "/integrations/commands"
+    primary_keys = ("_id",)
+
+
+class IntegrationEnhancementsStream(MixmaxStream):
+    """Compose-window enhancements of developer integrations. Full table: a handful of
+    rows, edited in place, and not dated."""
+
+    name = "integration_enhancements"
+    path = "/integrations/enhancements"
+    primary_keys = ("_id",)
+
+
+class IntegrationLinkResolversStream(MixmaxStream):
+    """Link resolvers of developer integrations. Full table although rows carry
+    `createdAt`: editing `regex` or `resolverUrl` moves no date and the list's order is
+    undocumented, so reading by `createdAt` would miss edits to save about one request."""
+
+    name = "integration_link_resolvers"
+    path = "/integrations/linkresolvers"
+    primary_keys = ("_id",)
+
+
+class IntegrationSidebarsStream(MixmaxStream):
+    """Sidebars of developer integrations. Full table: a handful of rows, edited in
+    place, and not dated."""
+
+    name = "integration_sidebars"
+    path = "/integrations/sidebars"
+    primary_keys = ("_id",)
+
+
 class UserPreferencesStream(MixmaxStream):
     """The token's user preferences: one row."""
 
@@ -386,6 +436,7 @@ REFERENCE_STREAMS: tuple[type[MixmaxStream], ...] = (
     RulesStream,
     RuleActionsStream,
     SnippetTagsStream,
+    SnippetTagSnippetsStream,
     SequenceFoldersStream,
     CodeSnippetsStream,
     MeetingTypesStream,
@@ -394,6 +445,10 @@ REFERENCE_STREAMS: tuple[type[MixmaxStream], ...] = (
     QAStream,
     YesNoStream,
     FileRequestsStream,
+    IntegrationCommandsStream,
+    IntegrationEnhancementsStream,
+    IntegrationLinkResolversStream,
+    IntegrationSidebarsStream,
     UserPreferencesStream,
     AppointmentLinksStream,
 )

@@ -37,6 +37,10 @@ CURSOR_LISTS = (
     "qa",
     "yesno",
     "file_requests",
+    "integration_commands",
+    "integration_enhancements",
+    "integration_link_resolvers",
+    "integration_sidebars",
 )
 LIVEFEED_DATE = "%m/%d/%Y"
 LIVEFEED_QUERY_PARAM = "query"  # where the tap sends the live feed's search, by default
@@ -144,6 +148,10 @@ def full_sync_minimum(
     members = Counter(row["teamId"] for row in sb.records("team_members", user))
     floor["team_members"] = sum(
         cursor_pages(members[team], page_size) for team in sb.ids("teams", user)
+    )
+    tagged = Counter(row["snippetTagId"] for row in sb.records("snippet_tag_snippets", user))
+    floor["snippet_tag_snippets"] = sum(
+        cursor_pages(tagged[tag], page_size) for tag in sb.ids("snippet_tags", user)
     )
     floor["rule_actions"] = 0  # embedded in /rules by expand=actions
     # The events of every message with any activity (Mixmax serves at most 200).

@@ -154,6 +154,10 @@ class Table:
         folded = {name.casefold(): name for name in self.columns}
         return folded.get(prop.casefold())
 
+    def reader(self, row: dict[str, t.Any]) -> t.Callable[[str], t.Any]:
+        """A property's value in one stored row, whatever case the target stored it in."""
+        return lambda prop: row[self.column(prop)]
+
 
 def read_postgres(pg: dict[str, str], schema: str) -> dict[str, Table]:
     tables: dict[str, Table] = {}

@@ -194,7 +194,7 @@ def test_the_text_report_shows_what_to_change(capsys, tmp_path):
     assert re.match(r"\s+DIFFERENT\s+live feed search parameter\s+Mixmax reads", lines[at])
     assert lines[at + 1].strip().startswith("tap assumes: the search string goes in 'query'")
     assert lines[at + 2].strip() == "change: livefeed_query_param: 'q' in the config"
-    assert re.search(r"^  Result: 34 OK, 1 DIFFERENT$", out, re.MULTILINE)
+    assert re.search(r"^  Result: 39 OK, 1 DIFFERENT$", out, re.MULTILINE)
 
 
 def test_a_rejected_token_fails_after_one_request(capsys, tmp_path):
