@@ -11,9 +11,11 @@ or what it writes in a response: the data, paging and cursors underneath stay th
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import email.utils
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -34,6 +36,9 @@ from .paging import (
 # How `timestamp_styles` writes a field: epoch ms, epoch seconds, ISO-8601, or an
 # RFC 2822 date ("Thu, 15 Jan 2026 12:00:00 GMT").
 TIMESTAMP_STYLES = ("ms", "seconds", "iso", "rfc2822")
+# How `value_styles` writes a value: `number` (true/false as 1/0, numeric text as the
+# number), `text` (a number or boolean as its JSON text), `object` (wrapped as {"value": v}).
+VALUE_STYLES = ("number", "text", "object")
 EXTRA_FIELD_VALUE = True  # what an added field holds: a value that names nobody
 
 # Path (after /v1) -> resource, for the paths that are not a plain list.
@@ -98,6 +103,9 @@ class Drift:
     # "resource.field" -> one of TIMESTAMP_STYLES, e.g. {"messages.created": "rfc2822"}
     timestamp_styles: Mapping[str, str] = dataclasses.field(default_factory=dict)
     extra_fields: tuple[str, ...] = ()  # "resource.field" added to every row, e.g. polls.mood
+    # "resource.path" -> one of VALUE_STYLES; `[]` steps into lists, e.g.
+    # {"livefeed.wasReplied": "number", "sequence_recipients.stages[].opens": "text"}
+    value_styles: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_limit <= MAX_LIMIT:
@@ -110,6 +118,10 @@ class Drift:
                 raise ValueError(f"timestamp style must be one of {TIMESTAMP_STYLES}")
         for spec in self.extra_fields:
             _field_spec(spec)
+        for spec, style in self.value_styles.items():
+            _field_spec(spec)
+            if style not in VALUE_STYLES:
+                raise ValueError(f"value style must be one of {VALUE_STYLES}")
 
     def request(self, path: str, params: Mapping[str, str]) -> dict[str, str]:
         """The parameters as the reference-shaped views should see them."""
@@ -146,7 +158,13 @@ class Drift:
             if owner == resource
         }
         extras = [name for owner, name in map(_field_spec, self.extra_fields) if owner == resource]
-        if not styles and not extras:
+        values = {
+            where: style
+            for spec, style in self.value_styles.items()
+            for owner, where in [_field_spec(spec)]
+            if owner == resource
+        }
+        if not styles and not extras and not values:
             return body
 
         def rewrite(row: dict[str, Any]) -> dict[str, Any]:
@@ -156,6 +174,10 @@ class Drift:
                     row[name] = _restyle(row[name], style)
             for name in extras:
                 row[name] = EXTRA_FIELD_VALUE
+            if values:
+                row = copy.deepcopy(row)
+                for where, style in values.items():
+                    _restyle_at(row, where.replace("[]", ".[]").split("."), style)
             return row
 
         if isinstance(body, list):
@@ -163,6 +185,39 @@ class Drift:
         if isinstance(body, dict) and isinstance(body.get("results"), list):
             return {**body, "results": [rewrite(row) for row in body["results"]]}
         return rewrite(body) if isinstance(body, dict) else body
+
+
+def _restyle_at(node: Any, steps: list[str], style: str) -> None:
+    """Rewrite, in place, every value at `steps` below `node` (`[]`: each list item)."""
+    head, rest = steps[0], steps[1:]
+    if head == "[]":
+        items = node if isinstance(node, list) else []
+        for index, item in enumerate(items):
+            if rest:
+                _restyle_at(item, rest, style)
+            elif item is not None:
+                items[index] = _restyle_value(item, style)
+    elif isinstance(node, dict) and node.get(head) is not None:
+        if rest:
+            _restyle_at(node[head], rest, style)
+        else:
+            node[head] = _restyle_value(node[head], style)
+
+
+def _restyle_value(value: Any, style: str) -> Any:
+    if style == "object":
+        return {"value": value}
+    if style == "text":
+        return value if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() else number
+    return value
 
 
 def _rename(params: dict[str, str], served: str, reference: str) -> None:

@@ -1,6 +1,6 @@
 """`tap-mixmax --doctor`: a first-contact check of a real Mixmax account.
 
-In about 30 requests per account (never more than MAX_REQUESTS_PER_ACCOUNT), it checks
+In about 40 requests per account (never more than MAX_REQUESTS_PER_ACCOUNT), it checks
 the token, which endpoints the account's plan serves, and each guess the tap makes where
 the API notes (docs/mixmax-api.md section 5, 6) have no confirmed answer. Each check is a
 small function listed in CHECKS and returns findings: OK (as the tap assumes), DIFFERENT
@@ -39,6 +39,7 @@ from tap_mixmax.doctor_checks import (
     check_token,
     check_unknown_fields,
 )
+from tap_mixmax.doctor_reads import check_recipients_page_size, check_value_types
 from tap_mixmax.doctor_visit import (
     MAX_REQUESTS_PER_ACCOUNT,
     REQUEST_TIMEOUT_SECONDS,
@@ -75,8 +76,10 @@ CHECKS: tuple[Check, ...] = (
     check_rules_expand,
     check_paging_flags,
     check_page_size_and_last_page,
+    check_recipients_page_size,
     check_timestamp_formats,
     check_unknown_fields,
+    check_value_types,  # after every check that reads rows
     check_rate_limit_headers,  # last: it reads every answer the others got
 )
 
@@ -207,7 +210,7 @@ def targets_of(config: Mapping[str, t.Any], account: str | None) -> list[Target]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tap-mixmax",
-        description="Check a Mixmax account against what the tap assumes, in about 30 "
+        description="Check a Mixmax account against what the tap assumes, in about 40 "
         "requests per account, and print a report safe to paste into a bug report.",
     )
     parser.add_argument("--doctor", action="store_true", required=True, help="run the check")

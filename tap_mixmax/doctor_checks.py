@@ -435,9 +435,8 @@ def capped(endpoint: Endpoint, count: int) -> Finding:
         "largest page size",
         f"Mixmax cut limit={MAX_PAGE_SIZE} to {count} rows on {endpoint.name}",
         f"pages of up to {MAX_PAGE_SIZE} rows (MAX_PAGE_SIZE, docs/mixmax-api.md 1.4)",
-        f"page_size: {count} in the config (or MAX_PAGE_SIZE in tap_mixmax/client.py); "
-        f"lists page correctly anyway, but sequence recipients stop at a short page and "
-        f"would miss every row past the first {count} of a sequence",
+        f"none needed: lists follow hasNext, so every row is read, {count} at a time; "
+        f"page_size: {count} in the config asks for what is served",
     )
 
 

@@ -38,8 +38,8 @@ from tap_mixmax.records import (
 )
 from tap_mixmax.transport import Transport
 
-# A third of Mixmax's 120 per minute: the doctor never crowds out a sync running alongside.
-MAX_REQUESTS_PER_ACCOUNT = 40
+# Under half of Mixmax's 120 per minute: the doctor never crowds out a sync alongside.
+MAX_REQUESTS_PER_ACCOUNT = 50
 REQUEST_TIMEOUT_SECONDS = 30
 MAX_TRIES = 3  # per request, for 429s, 5xx answers and network failures
 RETRY_AFTER_MISSING_SECONDS = 2.0  # a 429 without a Retry-After we can read

@@ -471,7 +471,7 @@ class TapMixmax(Tap):
                 ["--doctor"],
                 is_flag=True,
                 expose_value=False,
-                help="Check a real account against what the tap assumes, in about 30 "
+                help="Check a real account against what the tap assumes, in about 40 "
                 "requests, and print a report safe to paste into a bug report "
                 "(`tap-mixmax --doctor --help` for its options).",
             )

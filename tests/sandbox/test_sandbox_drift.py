@@ -145,3 +145,29 @@ def test_command_line_flags_build_the_drift():
 def test_bad_drift_is_refused(bad):
     with pytest.raises(ValueError):
         Drift(**bad)
+
+
+def test_value_styles_rewrite_values_at_any_depth_and_leave_the_world_alone(http):
+    styles = {
+        "livefeed.wasReplied": "number",
+        "sequence_recipients.stages[].opens": "text",
+        "polls.title": "object",
+    }
+    with drifted(value_styles=styles) as sb:
+        truth = sb.records("livefeed")
+        feed = get(http, sb, "/livefeed", limit=300).json()["results"]
+        assert {row["wasReplied"] for row in feed} <= {0, 1} and feed
+        sequence = max(sb.ids("sequences"), key=lambda s: len(sb.world.sequences[s].recipients))
+        rows = get(http, sb, f"/sequences/{sequence}/recipients", limit=50).json()
+        opens = [stage["opens"] for row in rows for stage in row["stages"] if "opens" in stage]
+        assert opens and all(isinstance(value, str) and value.isdigit() for value in opens)
+        poll = get(http, sb, "/polls", limit=1).json()["results"][0]
+        assert poll["title"] == {"value": sb.records("polls")[0]["title"]}
+        assert sb.records("livefeed") == truth  # the world itself is unchanged
+
+
+def test_value_styles_from_the_command_line():
+    args = build_parser().parse_args(["--value-style", "livefeed.wasReplied=number"])
+    assert drift_of(args).value_styles == {"livefeed.wasReplied": "number"}
+    with pytest.raises(ValueError, match="value style"):
+        Drift(value_styles={"livefeed.wasReplied": "roman"})
