@@ -6,7 +6,7 @@ others.
 
 from __future__ import annotations
 
-from mutant import Mutant
+from mutant_runner import Mutant
 
 T_CORE = "tests/tap/test_core_streams.py::"
 T_CAP = "tests/tap/test_recipients_cap.py::"
