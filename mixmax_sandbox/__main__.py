@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from .drift import TIMESTAMP_STYLES, Drift
+from .drift import TIMESTAMP_STYLES, VALUE_STYLES, Drift
 from .faults import parse_fault_spec
 from .paging import MAX_LIMIT
 from .ratelimit import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW, DEFAULT_RESET_STYLE, RESET_STYLES
@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"largest limit honoured (1 to {MAX_LIMIT}), lists and recipients alike",
     )
     drift.add_argument(
+        "--recipients-max-limit",
+        type=positive_int,
+        default=defaults.recipients_max_limit,
+        metavar="N",
+        help="recipients serve at most N per page whatever limit asks, and say nothing",
+    )
+    drift.add_argument(
         "--no-rules-expand",
         dest="rules_expand",
         action="store_false",
@@ -94,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="RESOURCE.FIELD=STYLE",
         help=f"write that field as one of {', '.join(TIMESTAMP_STYLES)}",
+    )
+    drift.add_argument(
+        "--value-style",
+        action="append",
+        default=[],
+        metavar="RESOURCE.PATH=STYLE",
+        help=f"write the values at that path ([] for list items) as one of "
+        f"{', '.join(VALUE_STYLES)}",
     )
     drift.add_argument(
         "--extra-field",
@@ -119,15 +134,23 @@ def drift_of(args: argparse.Namespace) -> Drift:
         if not sep:
             raise ValueError(f"expected RESOURCE.FIELD=STYLE, got {spec!r}")
         styles[field] = style
+    values = {}
+    for spec in args.value_style:
+        path, sep, style = spec.partition("=")
+        if not sep:
+            raise ValueError(f"expected RESOURCE.PATH=STYLE, got {spec!r}")
+        values[path] = style
     return Drift(
         livefeed_query_param=args.livefeed_query_param,
         events_message_param=args.events_message_param,
         max_limit=args.max_limit,
+        recipients_max_limit=args.recipients_max_limit,
         rules_expand=args.rules_expand,
         paging_flags=args.paging_flags,
         timestamp_styles=styles,
         extra_fields=tuple(args.extra_field),
         optional_fields=tuple(args.optional_field),
+        value_styles=values,
     )
 
 

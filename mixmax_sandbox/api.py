@@ -15,11 +15,15 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from . import tagging
 from .ids import UTC
+from .integrations import PATHS as INTEGRATION_PATHS
 from .paging import BadRequest, envelope, offset_window
 from .world import Collection, EventSeed, MessageSeed, RecipientSeed, Sequence
 
-LIVEFEED_QUERY_PARAM = "q"  # docs/mixmax-api.md section 6
+# The only connector that filters the live feed sends `query=from:everyone` (Airbyte's
+# manifest, real-api-evidence.md); `q`, the docs' guess, is a drift.
+LIVEFEED_QUERY_PARAM = "query"
 LIVEFEED_EVENTS_MESSAGE_PARAM = "messageId"  # docs/mixmax-api.md section 6
 LIVEFEED_DEFAULT_FROM = "me"  # without a `from:` term the live feed shows your own mail
 LIVEFEED_DATE_FORMAT = "%m/%d/%Y"
@@ -198,6 +202,13 @@ def rule_actions(world: DataSource, match: re.Match[str], params: Params) -> Any
     return envelope(world.rule_actions(match["id"]), coll.render, params, coll.sort_field)
 
 
+def snippet_tag_snippets(world: DataSource, match: re.Match[str], params: Params) -> Any:
+    try:
+        return tagging.page(world, match["id"], params)
+    except tagging.NotATag:
+        raise NotFound from None
+
+
 def rules(world: DataSource, match: re.Match[str], params: Params) -> Any:
     coll = world.collections["rules"]
     expand = {p.strip() for p in params.get(EXPAND_PARAM, "").split(",")}
@@ -243,7 +254,10 @@ ROUTES: list[tuple[re.Pattern[str], View]] = [
     (re.compile(r"/rules/(?P<id>[^/]+)/actions/?"), rule_actions),
     (re.compile(r"/rules/?"), rules),
     (re.compile(r"/rules/(?P<id>[^/]+)/?"), _item_view("rules")),
+    (tagging.PATH, snippet_tag_snippets),
 ]
+for _path, _resource in INTEGRATION_PATHS.items():
+    ROUTES.append((re.compile(rf"/{_path}/?"), _list_view(_resource)))
 for _segment, _resource in LISTS.items():
     ROUTES.append((re.compile(rf"/{_segment}/?"), _list_view(_resource)))
     ROUTES.append((re.compile(rf"/{_segment}/(?P<id>[^/]+)/?"), _item_view(_resource)))

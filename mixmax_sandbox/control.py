@@ -47,6 +47,11 @@ RESOURCES = [
     "file_requests",
     "user_preferences",
     "appointment_links",
+    "snippet_tag_snippets",
+    "integration_commands",
+    "integration_enhancements",
+    "integration_link_resolvers",
+    "integration_sidebars",
 ]
 
 

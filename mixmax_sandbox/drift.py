@@ -11,27 +11,35 @@ or what it writes in a response: the data, paging and cursors underneath stay th
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import email.utils
+import json
 import re
 import zlib
 from collections.abc import Mapping
 from typing import Any
 
+from . import tagging
 from .api import EXPAND_PARAM, LISTS, LIVEFEED_EVENTS_MESSAGE_PARAM, LIVEFEED_QUERY_PARAM
 from .ids import UTC, iso, to_ms
+from .integrations import PATHS as INTEGRATION_PATHS
 from .paging import (
     DEFAULT_LIMIT,
     LIMIT_PARAM,
     MAX_LIMIT,
     RECIPIENTS_DEFAULT_LIMIT,
+    RECIPIENTS_MAX_LIMIT,
     BadRequest,
 )
 
 # How `timestamp_styles` writes a field: epoch ms, epoch seconds, ISO-8601, or an
 # RFC 2822 date ("Thu, 15 Jan 2026 12:00:00 GMT").
 TIMESTAMP_STYLES = ("ms", "seconds", "iso", "rfc2822")
+# How `value_styles` writes a value: `number` (true/false as 1/0, numeric text as the
+# number), `text` (a number or boolean as its JSON text), `object` (wrapped as {"value": v}).
+VALUE_STYLES = ("number", "text", "object")
 EXTRA_FIELD_VALUE = True  # what an added field holds: a value that names nobody
 
 # Path (after /v1) -> resource, for the paths that are not a plain list.
@@ -47,6 +55,8 @@ _SPECIAL_PATHS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"/teams/[^/]+/members/?", "team_members"),
         (r"/rules/[^/]+/actions/?", "rule_actions"),
         (r"/rules(/[^/]+)?/?", "rules"),
+        (tagging.PATH.pattern, tagging.RESOURCE),
+        *((rf"/{path}/?", resource) for path, resource in INTEGRATION_PATHS.items()),
     )
 )
 _LIST_PATH = re.compile(r"/(?P<segment>[^/]+)(/[^/]+)?/?")
@@ -87,6 +97,8 @@ class Drift:
     livefeed_query_param: str = LIVEFEED_QUERY_PARAM  # /livefeed reads its search here
     events_message_param: str = LIVEFEED_EVENTS_MESSAGE_PARAM  # /livefeed/events' message
     max_limit: int = MAX_LIMIT  # largest `limit` honoured, lists and recipients alike
+    # Largest `limit` recipients honour, silently: a bare array says nothing of a clamp.
+    recipients_max_limit: int = RECIPIENTS_MAX_LIMIT
     rules_expand: bool = True  # whether /rules honours expand=actions
     paging_flags: bool = True  # whether envelopes carry hasNext/hasPrevious
     # "resource.field" -> one of TIMESTAMP_STYLES, e.g. {"messages.created": "rfc2822"}
@@ -95,16 +107,25 @@ class Drift:
     # "resource.field" left out of about half the rows (by id), as an optional field is,
     # e.g. unsubscribes.userId
     optional_fields: tuple[str, ...] = ()
+    # "resource.path" -> one of VALUE_STYLES; `[]` steps into lists, e.g.
+    # {"livefeed.wasReplied": "number", "sequence_recipients.stages[].opens": "text"}
+    value_styles: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_limit <= MAX_LIMIT:
             raise ValueError(f"max_limit must be 1 to {MAX_LIMIT}")
+        if not 1 <= self.recipients_max_limit <= RECIPIENTS_MAX_LIMIT:
+            raise ValueError(f"recipients_max_limit must be 1 to {RECIPIENTS_MAX_LIMIT}")
         for spec, style in self.timestamp_styles.items():
             _field_spec(spec)
             if style not in TIMESTAMP_STYLES:
                 raise ValueError(f"timestamp style must be one of {TIMESTAMP_STYLES}")
         for spec in (*self.extra_fields, *self.optional_fields):
             _field_spec(spec)
+        for spec, style in self.value_styles.items():
+            _field_spec(spec)
+            if style not in VALUE_STYLES:
+                raise ValueError(f"value style must be one of {VALUE_STYLES}")
 
     def request(self, path: str, params: Mapping[str, str]) -> dict[str, str]:
         """The parameters as the reference-shaped views should see them."""
@@ -118,14 +139,15 @@ class Drift:
             _rename(params, self.events_message_param, LIVEFEED_EVENTS_MESSAGE_PARAM)
         elif resource == "rules" and not self.rules_expand:
             params.pop(EXPAND_PARAM, None)
-        if self.max_limit < MAX_LIMIT:
-            recipients = resource == "sequence_recipients"
+        recipients = resource == "sequence_recipients"
+        ceiling = min(self.max_limit, self.recipients_max_limit) if recipients else self.max_limit
+        if ceiling < MAX_LIMIT:
             default = RECIPIENTS_DEFAULT_LIMIT if recipients else DEFAULT_LIMIT
             try:
                 asked = int(params.get(LIMIT_PARAM, default))
             except ValueError:
                 asked = default
-            params[LIMIT_PARAM] = str(min(asked, self.max_limit))
+            params[LIMIT_PARAM] = str(min(asked, ceiling))
         return params
 
     def response(self, path: str, body: Any) -> Any:
@@ -143,7 +165,13 @@ class Drift:
         optional = [
             name for owner, name in map(_field_spec, self.optional_fields) if owner == resource
         ]
-        if not styles and not extras and not optional:
+        values = {
+            where: style
+            for spec, style in self.value_styles.items()
+            for owner, where in [_field_spec(spec)]
+            if owner == resource
+        }
+        if not styles and not extras and not optional and not values:
             return body
 
         def rewrite(row: dict[str, Any]) -> dict[str, Any]:
@@ -156,6 +184,10 @@ class Drift:
             if optional and zlib.crc32(str(row.get("_id")).encode()) % 2 == 0:
                 for name in optional:
                     row.pop(name, None)
+            if values:
+                row = copy.deepcopy(row)
+                for where, style in values.items():
+                    _restyle_at(row, where.replace("[]", ".[]").split("."), style)
             return row
 
         if isinstance(body, list):
@@ -163,6 +195,39 @@ class Drift:
         if isinstance(body, dict) and isinstance(body.get("results"), list):
             return {**body, "results": [rewrite(row) for row in body["results"]]}
         return rewrite(body) if isinstance(body, dict) else body
+
+
+def _restyle_at(node: Any, steps: list[str], style: str) -> None:
+    """Rewrite, in place, every value at `steps` below `node` (`[]`: each list item)."""
+    head, rest = steps[0], steps[1:]
+    if head == "[]":
+        items = node if isinstance(node, list) else []
+        for index, item in enumerate(items):
+            if rest:
+                _restyle_at(item, rest, style)
+            elif item is not None:
+                items[index] = _restyle_value(item, style)
+    elif isinstance(node, dict) and node.get(head) is not None:
+        if rest:
+            _restyle_at(node[head], rest, style)
+        else:
+            node[head] = _restyle_value(node[head], style)
+
+
+def _restyle_value(value: Any, style: str) -> Any:
+    if style == "object":
+        return {"value": value}
+    if style == "text":
+        return value if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() else number
+    return value
 
 
 def _rename(params: dict[str, str], served: str, reference: str) -> None:

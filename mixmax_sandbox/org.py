@@ -26,6 +26,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import tagging
 from .ids import iso, meteor_id, object_id
 from .world import (
     DAY_MS,
@@ -453,6 +454,8 @@ class UserView:
         return self.collection("sequences").newest_first()
 
     def ids(self, resource: str) -> list[str]:
+        if resource == tagging.RESOURCE:
+            return tagging.ids(self)
         if resource == "sequence_recipients":
             sequences = self.sequences
             return [
@@ -465,6 +468,8 @@ class UserView:
         return self.world.ids(resource)
 
     def records(self, resource: str) -> list[dict[str, Any]]:
+        if resource == tagging.RESOURCE:
+            return tagging.records(self)
         if resource == "sequence_recipients":
             sequences = self.sequences
             rows: list[dict[str, Any]] = []
@@ -482,6 +487,7 @@ class UserView:
         for resource in SHARED_RESOURCES:
             out[resource] = len(self.collection(resource))
         out["sequence_recipients"] = sum(len(s.recipients) for s in self.sequences.values())
+        out[tagging.RESOURCE] = len(self.ids(tagging.RESOURCE))
         return out
 
 

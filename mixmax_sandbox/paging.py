@@ -122,8 +122,12 @@ def envelope(
     rows = [render(key[1]) for key in page_keys]
     result: dict[str, Any] = {"results": rows}
     if rows:
-        result[NEXT_PARAM] = encode_cursor(rows[-1].get(sort_field), str(rows[-1][id_field]))
-        result[PREVIOUS_PARAM] = encode_cursor(rows[0].get(sort_field), str(rows[0][id_field]))
+        # A row without its sort field (integrations have no date) pages by its key's time.
+        last, first = rows[-1].get(sort_field), rows[0].get(sort_field)
+        last = page_keys[-1][0] if last is None else last
+        first = page_keys[0][0] if first is None else first
+        result[NEXT_PARAM] = encode_cursor(last, str(rows[-1][id_field]))
+        result[PREVIOUS_PARAM] = encode_cursor(first, str(rows[0][id_field]))
     result["hasNext"] = had_previous or more
     result["hasPrevious"] = had_next or (had_previous and more)
     return result

@@ -98,6 +98,7 @@ Fields served per resource (types: ms = epoch-ms number, ISO = "...T..:..:..mmmZ
     workHours{day0..day6}, weekStartDay
 - **appointment_links**:
     userId, name (no _id: ids() returns userId)
+- **integration_*** (integrations.py) and **snippet_tag_snippets** (tagging.py)
 """
 
 from __future__ import annotations
@@ -112,7 +113,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from . import tagging
 from .ids import UTC, iso, meteor_id, object_id, to_ms
+from .integrations import build_integrations
 
 ANCHOR = dt.datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
 ANCHOR_MS = int(ANCHOR.timestamp() * 1000)
@@ -714,6 +717,7 @@ class World:
         self._build_teams(self._rng("teams"))
         self._build_rules(self._rng("rules"))
         self._build_misc(self._rng("misc"))
+        build_integrations(self)  # integrations.py
 
     # ----------------------------------------------------------------- helpers
     def _rng(self, *parts: object) -> random.Random:
@@ -1478,6 +1482,8 @@ class World:
                 seq = self.sequences[seq_id]
                 rows.extend(seq.recipients.render(i) for i in seq.recipients.newest_first())
             return rows
+        if resource == tagging.RESOURCE:
+            return tagging.records(self)
         if resource == "livefeed_events":
             out: list[dict[str, Any]] = []
             feed = self.collections["livefeed"]
@@ -1502,6 +1508,8 @@ class World:
                 for seq_id in self.collections["sequences"].newest_first()
                 for i in self.sequences[seq_id].recipients.newest_first()
             ]
+        if resource == tagging.RESOURCE:
+            return tagging.ids(self)
         if resource == "livefeed_events":
             feed = self.collections["livefeed"]
             return [
@@ -1515,6 +1523,7 @@ class World:
         out = {name: len(coll) for name, coll in self.collections.items()}
         out["sequence_recipients"] = sum(len(s.recipients) for s in self.sequences.values())
         out["livefeed_events"] = len(self.ids("livefeed_events"))
+        out[tagging.RESOURCE] = len(self.ids(tagging.RESOURCE))
         out.update(users=1, user_preferences=1, appointment_links=1)
         return out
 

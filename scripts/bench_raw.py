@@ -43,6 +43,7 @@ def raw_loop(dataset: str, url: str, token: str, out: Path) -> None:
             for row in walk("/messages"):
                 emit("messages", row)
         elif dataset == "sequence_recipients":
+            largest = 0  # the tap's rule: a short page ends a list once a longer one came
             for seq in walk("/sequences"):
                 emit("sequences", seq)
                 offset = 0
@@ -50,9 +51,11 @@ def raw_loop(dataset: str, url: str, token: str, out: Path) -> None:
                     page = get(f"/sequences/{seq['_id']}/recipients", offset=offset, limit=PAGE)
                     for row in page:
                         emit("sequence_recipients", row)
-                    if len(page) < PAGE:
+                    proven = len(page) < largest
+                    largest = max(largest, len(page))
+                    if not page or proven:
                         break
-                    offset += PAGE
+                    offset += len(page)
         elif dataset == "livefeed_events":
             for row in walk("/livefeed"):
                 emit("livefeed", row)

@@ -22,6 +22,7 @@ import sys
 
 from mutant_runner import Mutant, main
 from mutants_downstream import DOWNSTREAM_MUTANTS
+from mutants_reads import READ_MUTANTS
 from mutants_reliability import RELIABILITY_MUTANTS
 
 T_HTTP = "tests/unit/test_client_http.py::"
@@ -34,7 +35,6 @@ T_RECORDS = "tests/unit/test_records.py::"
 T_DOCS = "tests/contract/test_doc_samples.py::"
 T_ACCOUNTS = "tests/tap/test_accounts_sync.py::"
 T_LANES = "tests/tap/test_lanes.py::"
-T_CAP = "tests/tap/test_recipients_cap.py::"
 T_RESUME = "tests/tap/test_resume.py::"
 T_HOSTILE = "tests/tap/test_hostile_servers.py::"
 T_RUNNING = "tests/tap/test_running.py::"
@@ -72,14 +72,6 @@ MUTANTS: tuple[Mutant, ...] = (
         original="        if cursor in self._seen or cursor == self.current_value:",
         replacement="        if False:",
         tests=(T_HTTP + "test_the_same_cursor_twice_fails_instead_of_looping",),
-    ),
-    Mutant(
-        name="recipients-stop-on-a-full-page",
-        guarantee="reads every recipient of every sequence by offset",
-        file="tap_mixmax/client.py",
-        original="        if len(rows) < self.limit_at(offset):",
-        replacement="        if len(rows) <= self.limit_at(offset):",
-        tests=(T_CORE + "test_every_list_is_read_to_its_end_in_exactly_the_fewest_pages",),
     ),
     # -- Incremental and resumable ------------------------------------------------------
     Mutant(
@@ -411,23 +403,7 @@ MUTANTS: tuple[Mutant, ...] = (
             T_ACCOUNTS + "test_sigterm_stops_every_account_and_the_last_state_covers_its_records",
         ),
     ),
-    # -- The 10,000-recipient cap ------------------------------------------------------------
-    Mutant(
-        name="recipients-cap-raised",
-        guarantee="Mixmax serves at most 10,000 recipients per sequence",
-        file="tap_mixmax/client.py",
-        original="    return max(1, min(page_size, cap - offset))",
-        replacement="    return max(1, page_size)",
-        tests=(T_CAP + "test_the_cap_is_read_to_the_last_row_and_named_in_a_warning",),
-    ),
-    Mutant(
-        name="recipients-cap-not-warned",
-        guarantee="the tap warns, naming the sequence, when one reaches the cap",
-        file="tap_mixmax/client.py",
-        original="            self._on_cap()\n",
-        replacement="",
-        tests=(T_CAP + "test_the_cap_is_read_to_the_last_row_and_named_in_a_warning",),
-    ),
+    *READ_MUTANTS,  # scripts/mutants_reads.py: offset paging, the cap, new streams, --doctor
     # -- Security: hostile and broken servers (README "Security") -----------------------
     Mutant(
         name="redirect-followed-off-origin",

@@ -11,6 +11,7 @@ import datetime as dt
 import ipaddress
 import json
 import logging
+import re
 import typing as t
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -20,6 +21,7 @@ from tap_mixmax import errors, redact
 from tap_mixmax.records import TimestampError, to_datetime
 
 SECRET_SETTINGS = ("api_token", "accounts")
+QUERY_PARAM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 LOOPBACK_NAMES = frozenset({"localhost"})
 # Settings that must be at least 1 / at least 0 (their defaults live with the settings).
 POSITIVE_SETTINGS = (
@@ -179,6 +181,11 @@ def check_config(config: Mapping[str, t.Any]) -> None:
             ) from None
     if not 1 <= int(config.get("page_size", MAX_PAGE_SIZE)) <= MAX_PAGE_SIZE:
         raise errors.ConfigError(f"invalid config: page_size must be 1 to {MAX_PAGE_SIZE}")
+    param = config.get("livefeed_query_param")
+    if param is not None and not QUERY_PARAM_NAME.fullmatch(str(param)):
+        raise errors.ConfigError(
+            "invalid config: livefeed_query_param must be a parameter name such as 'query'"
+        )
 
 
 # -- state -------------------------------------------------------------------------------

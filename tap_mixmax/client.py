@@ -18,7 +18,7 @@ from singer_sdk.helpers._state import PROGRESS_MARKER_NOTE, PROGRESS_MARKERS
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
-from singer_sdk.pagination import BaseAPIPaginator, OffsetPaginator, SinglePagePaginator
+from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
 from singer_sdk.singerlib import RecordMessage
 
 from tap_mixmax import errors, open_objects
@@ -547,54 +547,3 @@ class ChildStream(MixmaxStream):
     def skip_unavailable(self, exc: errors.MixmaxError, context: Context | None) -> None:
         # The parent was deleted between its page and this request: skip it.
         self.logger.warning("Stream %s: skipping %s: %s", self.name, context, exc)
-
-
-def capped_limit(page_size: int, cap: int, offset: int) -> int:
-    """The largest limit Mixmax accepts at this offset (offset + limit <= cap)."""
-    return max(1, min(page_size, cap - offset))
-
-
-class CappedOffsetPaginator(OffsetPaginator):
-    """Offset paging for bare arrays: stop on a short or empty page, or at the cap."""
-
-    def __init__(self, page_size: int, cap: int, on_cap: Callable[[], None]) -> None:
-        super().__init__(start_value=0, page_size=page_size)
-        self.cap = cap
-        self._on_cap = on_cap
-
-    def limit_at(self, offset: int) -> int:
-        return capped_limit(self.page_size, self.cap, offset)
-
-    def has_more(self, response: requests.Response) -> bool:
-        rows = page_body(response)
-        offset = self.current_value
-        if len(rows) < self.limit_at(offset):
-            return False
-        if offset + len(rows) >= self.cap:
-            self._on_cap()
-            return False
-        return True
-
-
-class OffsetChildStream(ChildStream):
-    """A child list that returns a bare array and pages by `offset` up to a hard cap."""
-
-    records_key = None
-    offset_cap = 10_000  # docs/mixmax-api.md 2.2: recipients stop at 10,000 records
-    extra_params: t.ClassVar[dict[str, t.Any]] = {}
-
-    def get_new_paginator(self) -> CappedOffsetPaginator:
-        return CappedOffsetPaginator(self.page_size, self.offset_cap, self._warn_cap)
-
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        offset = int(next_page_token or 0)
-        limit = capped_limit(self.page_size, self.offset_cap, offset)
-        return {**self.extra_params, "offset": offset, "limit": limit}
-
-    def _warn_cap(self) -> None:
-        self.logger.warning(
-            "Stream %s: %s reached Mixmax's cap of %d rows; rows past it cannot be read",
-            self.name,
-            self.context,
-            self.offset_cap,
-        )

@@ -6,15 +6,18 @@ import datetime as dt
 import json
 import typing as t
 
-from tap_mixmax.client import ChildStream, MixmaxStream, OffsetChildStream
+from tap_mixmax.client import ChildStream, MixmaxStream
+from tap_mixmax.offsets import OffsetChildStream
 from tap_mixmax.records import format_utc, to_datetime
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
 
-# docs/mixmax-api.md section 6: the search string of /livefeed goes in `q`, and
-# /livefeed/events takes the message in `messageId`.
-LIVEFEED_QUERY_PARAM = "q"
+# The search string of /livefeed: Airbyte's connector, the only one that filters the feed,
+# sends `query=from:everyone` (docs/mixmax-api.md 2.5; the docs' own guess was `q`). The
+# `livefeed_query_param` setting overrides it, for an account where --doctor says otherwise.
+LIVEFEED_QUERY_PARAM = "query"
+# docs/mixmax-api.md section 6: /livefeed/events takes the message in `messageId`.
 LIVEFEED_EVENTS_MESSAGE_PARAM = "messageId"
 LIVEFEED_FROM_TERM = "from:everyone"  # the whole team's feed, not only the token user's
 # `sent:` works in whole days in a timezone we cannot know; pad the window by one.
@@ -166,8 +169,12 @@ class LivefeedStream(MixmaxStream):
             last = dt.datetime.now(dt.timezone.utc).date() + padding
             terms.append(f"sent:{first:{LIVEFEED_DATE_FORMAT}}-{last:{LIVEFEED_DATE_FORMAT}}")
         params = super().get_url_params(context, next_page_token)
-        params[LIVEFEED_QUERY_PARAM] = " ".join(terms)
+        params[self.query_param] = " ".join(terms)
         return params
+
+    @property
+    def query_param(self) -> str:
+        return str(self.config.get("livefeed_query_param") or LIVEFEED_QUERY_PARAM)
 
     def generate_child_contexts(
         self, record: Record, context: Context | None
@@ -281,6 +288,19 @@ class SnippetTagsStream(MixmaxStream):
     path = "/snippettags"
     primary_keys = ("_id",)
 
+    def get_child_context(self, record: Record, context: Context | None) -> Context:
+        return {"snippetTagId": record["_id"]}
+
+
+class SnippetTagSnippetsStream(ChildStream):
+    """The snippets each tag holds, the only link from a tag to its snippets: full table
+    per tag, since tagging moves no date. Lighter rows than `snippets` (join on `_id`)."""
+
+    name = "snippet_tag_snippets"
+    path = "/snippettags/{snippetTagId}/snippets"
+    primary_keys = ("snippetTagId", "_id")  # one snippet can sit under several tags
+    parent_stream_type = SnippetTagsStream
+
 
 class SequenceFoldersStream(MixmaxStream):
     """Full table: edits move `savedAt`, which is not the sort."""
@@ -346,6 +366,43 @@ class FileRequestsStream(MixmaxStream):
     primary_keys = ("_id",)
 
 
+class IntegrationCommandsStream(MixmaxStream):
+    """Slash commands of the workspace's developer integrations. Full table: a handful of
+    rows, edited in place, and not dated."""
+
+    name = "integration_commands"
+    path = "/integrations/commands"
+    primary_keys = ("_id",)
+
+
+class IntegrationEnhancementsStream(MixmaxStream):
+    """Compose-window enhancements of developer integrations. Full table: a handful of
+    rows, edited in place, and not dated."""
+
+    name = "integration_enhancements"
+    path = "/integrations/enhancements"
+    primary_keys = ("_id",)
+
+
+class IntegrationLinkResolversStream(MixmaxStream):
+    """Link resolvers of developer integrations. Full table although rows carry
+    `createdAt`: editing `regex` or `resolverUrl` moves no date and the list's order is
+    undocumented, so reading by `createdAt` would miss edits to save about one request."""
+
+    name = "integration_link_resolvers"
+    path = "/integrations/linkresolvers"
+    primary_keys = ("_id",)
+
+
+class IntegrationSidebarsStream(MixmaxStream):
+    """Sidebars of developer integrations. Full table: a handful of rows, edited in
+    place, and not dated."""
+
+    name = "integration_sidebars"
+    path = "/integrations/sidebars"
+    primary_keys = ("_id",)
+
+
 class UserPreferencesStream(MixmaxStream):
     """The token's user preferences: one row."""
 
@@ -381,6 +438,7 @@ REFERENCE_STREAMS: tuple[type[MixmaxStream], ...] = (
     RulesStream,
     RuleActionsStream,
     SnippetTagsStream,
+    SnippetTagSnippetsStream,
     SequenceFoldersStream,
     CodeSnippetsStream,
     MeetingTypesStream,
@@ -389,6 +447,10 @@ REFERENCE_STREAMS: tuple[type[MixmaxStream], ...] = (
     QAStream,
     YesNoStream,
     FileRequestsStream,
+    IntegrationCommandsStream,
+    IntegrationEnhancementsStream,
+    IntegrationLinkResolversStream,
+    IntegrationSidebarsStream,
     UserPreferencesStream,
     AppointmentLinksStream,
 )

@@ -45,6 +45,7 @@ from tap_mixmax.lanes import (
     stream_families,
 )
 from tap_mixmax.logs import show_metrics, tame_library_logs
+from tap_mixmax.offsets import OffsetLimits
 from tap_mixmax.open_objects import AS_OBJECT, OPEN_OBJECTS_SETTING
 from tap_mixmax.open_objects import CHOICES as OPEN_OBJECTS_CHOICES
 from tap_mixmax.output import StateFlushingWriter
@@ -147,6 +148,15 @@ SETTINGS = th.PropertiesList(
         title="Live-feed activity days",
         description="Live-feed rows sent this long before the bookmark are re-read on "
         "every sync, because opens, clicks and replies keep arriving for weeks.",
+    ),
+    th.Property(
+        "livefeed_query_param",
+        th.StringType,
+        default=streams.LIVEFEED_QUERY_PARAM,
+        title="Live-feed search parameter",
+        description="The query parameter /livefeed reads its search string "
+        "(`from:everyone sent:...`) from. Change it only if `tap-mixmax --doctor` says "
+        "your account reads another one.",
     ),
     th.Property(
         "page_size",
@@ -273,6 +283,7 @@ class TapMixmax(Tap):
         rpm = int(self.config.get("max_requests_per_minute", MIXMAX_RATE_LIMIT_PER_MINUTE))
         self.pacer = self.part.pacer or RequestPacer(rpm, logger=self.account_logger)
         self.report.watch_pacer(self.pacer)
+        self.offset_limits = self.part.offset_limits or OffsetLimits(self.account_logger)
         # A lane starts after its account's token was proven (or is the lane proving it).
         self._connection_checked = self.part.streams is not None
         self.first_contact = self.part.first_contact or FirstContact()
@@ -424,6 +435,7 @@ class TapMixmax(Tap):
                 pacer=self.pacer,
                 report=self.report,
                 first_contact=self.first_contact,
+                offset_limits=self.offset_limits,
             ),
         )
 
@@ -479,7 +491,7 @@ class TapMixmax(Tap):
                 ["--doctor"],
                 is_flag=True,
                 expose_value=False,
-                help="Check a real account against what the tap assumes, in about 30 "
+                help="Check a real account against what the tap assumes, in about 40 "
                 "requests, and print a report safe to paste into a bug report "
                 "(`tap-mixmax --doctor --help` for its options).",
             )

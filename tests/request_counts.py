@@ -37,8 +37,13 @@ CURSOR_LISTS = (
     "qa",
     "yesno",
     "file_requests",
+    "integration_commands",
+    "integration_enhancements",
+    "integration_link_resolvers",
+    "integration_sidebars",
 )
 LIVEFEED_DATE = "%m/%d/%Y"
+LIVEFEED_QUERY_PARAM = "query"  # where the tap sends the live feed's search, by default
 # The tap's defaults: how far before the bookmark each incremental stream re-reads.
 LOOKBACK_DAYS = {"messages": 7, "polls": 7, "unsubscribes": 0, "livefeed": 30}
 REPLICATION_KEYS = {
@@ -54,12 +59,52 @@ def cursor_pages(rows: int, page_size: int = PAGE) -> int:
     return max(1, math.ceil(rows / page_size))
 
 
+def offset_requests(
+    counts: Iterable[int],
+    page_size: int = PAGE,
+    cap: int = RECIPIENTS_CAP,
+    served_max: int | None = None,
+) -> list[int]:
+    """Requests for each of several bare arrays paged by offset, read in this order, by
+    one account in one sync (README "Paging never trusts an unproven limit").
+
+    The server serves min(limit, `served_max`, rows left) and never says it clamped. A list
+    ends on an empty page, at the cap, or on a short page holding fewer rows than some page
+    of this sync held (the server once served more, so it did not cut this one). Any other
+    short page costs one more request; if that one finds rows, the short page's size is the
+    clamp, and every later request asks for it.
+    """
+    largest = 0  # the most rows any page of this sync held
+    clamp: int | None = None
+    requests = []
+    for rows in counts:
+        offset, made, pending = 0, 0, None
+        while True:
+            limit = page_size if clamp is None else min(page_size, clamp)
+            asked = max(1, min(limit, cap - offset))
+            got = max(0, min(asked, served_max or asked, rows - offset))
+            made += 1
+            if got == 0:
+                break
+            if pending is not None:  # a short page was followed, and rows came: a clamp
+                clamp = pending if clamp is None else min(clamp, pending)
+            pending = None
+            full = got >= (asked if clamp is None else min(asked, clamp))
+            proven = not full and got < largest
+            largest = max(largest, got)
+            if offset + got >= cap or proven:
+                break
+            if not full:
+                pending = got
+            offset += got
+        requests.append(made)
+    return requests
+
+
 def offset_pages(rows: int, page_size: int = PAGE, cap: int = RECIPIENTS_CAP) -> int:
-    """A bare array paged by offset: only a short page (or the cap) proves the end."""
-    readable = min(rows, cap)
-    if readable == cap:
-        return math.ceil(cap / page_size)
-    return readable // page_size + 1
+    """One bare array alone, on a server that honours the limit: a short first page
+    proves nothing yet, so it costs one more (empty) request."""
+    return offset_requests([rows], page_size, cap)[0]
 
 
 def to_datetime(value: Any) -> dt.datetime:
@@ -84,25 +129,36 @@ def newest_first_pages(
     return pages
 
 
-def full_sync_minimum(sb: Any, page_size: int = PAGE) -> Counter[str]:
-    """Requests per stream for a first sync of every stream of an in-process sandbox
-    (its user 0)."""
+def full_sync_minimum(
+    sb: Any, page_size: int = PAGE, recipients_max_limit: int | None = None, user: int = 0
+) -> Counter[str]:
+    """Requests per stream for a first sync of every stream of an in-process sandbox, by
+    one user's token; `recipients_max_limit` when the sandbox clamps recipients silently."""
     floor: Counter[str] = Counter()
     for stream in CURSOR_LISTS:
-        floor[stream] = cursor_pages(len(sb.ids(stream)), page_size)
+        floor[stream] = cursor_pages(len(sb.ids(stream, user)), page_size)
     for stream in SINGLETONS:
         floor[stream] = 1
-    recipients = Counter(row["sequenceId"] for row in sb.records("sequence_recipients"))
+    # Recipients are read sequence by sequence, in the order the sequences list gives them.
+    recipients = Counter(row["sequenceId"] for row in sb.records("sequence_recipients", user))
+    order = [recipients[sequence] for sequence in sb.ids("sequences", user)]
     floor["sequence_recipients"] = sum(
-        offset_pages(recipients[sequence], page_size) for sequence in sb.ids("sequences")
+        offset_requests(order, page_size, served_max=recipients_max_limit)
     )
-    members = Counter(row["teamId"] for row in sb.records("team_members"))
-    floor["team_members"] = sum(cursor_pages(members[team], page_size) for team in sb.ids("teams"))
+    members = Counter(row["teamId"] for row in sb.records("team_members", user))
+    floor["team_members"] = sum(
+        cursor_pages(members[team], page_size) for team in sb.ids("teams", user)
+    )
+    tagged = Counter(row["snippetTagId"] for row in sb.records("snippet_tag_snippets", user))
+    floor["snippet_tag_snippets"] = sum(
+        cursor_pages(tagged[tag], page_size) for tag in sb.ids("snippet_tags", user)
+    )
     floor["rule_actions"] = 0  # embedded in /rules by expand=actions
     # The events of every message with any activity (Mixmax serves at most 200).
+    served = sb.org.source(user).served_events
     floor["livefeed_events"] = sum(
-        cursor_pages(min(EVENTS_CAP, len(sb.world.served_events(row["messageId"]))), page_size)
-        for row in sb.records("livefeed")
+        cursor_pages(min(EVENTS_CAP, len(served(row["messageId"]))), page_size)
+        for row in sb.records("livefeed", user)
         if row.get("lastEventAt") is not None
     )
     return floor
@@ -195,7 +251,9 @@ def incremental_minimum(
     active: set[str] = set()
     if "livefeed" in bookmarks:
         bookmark = to_datetime(bookmarks["livefeed"]["replication_key_value"])
-        query = next(_query(r)["q"] for r in requests_made if _path(r) == "/v1/livefeed")
+        query = next(
+            _query(r)[LIVEFEED_QUERY_PARAM] for r in requests_made if _path(r) == "/v1/livefeed"
+        )
         served = rows_sent_within(records("livefeed"), livefeed_window(query))
         cutoff = bookmark - dt.timedelta(days=LOOKBACK_DAYS["livefeed"])
         expected["livefeed"] = newest_first_pages(served, "sent", cutoff, page_size)

@@ -47,12 +47,27 @@ TAP_REQUESTS_PER_MINUTE = 1000
 MELTANO_TIMEOUT = 600
 
 
-# Streams keyed by something other than `_id` (the sandbox's ids() returns the same field).
-KEY_COLUMNS = {"team_members": "memberId", "appointment_links": "userId"}
+# Streams keyed by something other than `_id`: the sandbox's ids() gives these columns'
+# values joined by "/" (a tag's snippet: "<snippetTagId>/<_id>").
+KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "team_members": ("memberId",),
+    "appointment_links": ("userId",),
+    "snippet_tag_snippets": ("snippetTagId", "_id"),
+}
 
 
-def row_key(stream: str) -> str:
-    return KEY_COLUMNS.get(stream, "_id")
+def key_columns(stream: str) -> tuple[str, ...]:
+    return KEY_COLUMNS.get(stream, ("_id",))
+
+
+def row_id(stream: str, value: t.Callable[[str], t.Any]) -> str:
+    """A row's id as the sandbox's ids() gives it; `value(column)` reads one column."""
+    return "/".join(str(value(column)) for column in key_columns(stream))
+
+
+def key_sql(stream: str) -> str:
+    """The SQL expression of `row_id` over a table of the stream."""
+    return " || '/' || ".join(f'"{column}"::text' for column in key_columns(stream))
 
 
 def selected_streams(extractor: str = "tap-mixmax") -> list[str]:

@@ -96,9 +96,10 @@ class Api:
         rows: list[Row] = []
         while True:
             page = self.get(f"/sequences/{sequence_id}/recipients", offset=len(rows), limit=PAGE)
-            rows.extend(page or [])
-            if not page or len(page) < PAGE:
+            # Only an empty page proves the end (a short one may be a silent clamp).
+            if not page:
                 return rows
+            rows.extend(page)
 
 
 def read_sandbox(url: str, tokens: list[str]) -> Served:
@@ -110,7 +111,7 @@ def read_sandbox(url: str, tokens: list[str]) -> Served:
             for recipient in api.recipients(sequence["_id"]):
                 served.recipients.setdefault(recipient["_id"], recipient)
                 served.saw("recipient", recipient["_id"], account)
-        for row in api.pages("/livefeed", q="from:everyone"):
+        for row in api.pages("/livefeed", query="from:everyone"):
             message_id = row.get("messageId") or row["_id"]
             if message_id not in served.livefeed:
                 served.livefeed[message_id] = row

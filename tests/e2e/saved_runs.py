@@ -21,7 +21,7 @@ import pytest
 from e2e_helpers import (
     TAP_REQUESTS_PER_MINUTE,
     SandboxProcess,
-    row_key,
+    row_id,
     start_sandbox,
     stop_sandbox,
 )
@@ -71,7 +71,7 @@ class Saved:
 
     def served_key(self, stream: str, record: dict[str, t.Any]) -> Key:
         """A record's key in `before`/`after`: its sandbox id, after its account if any."""
-        own = str(record[row_key(stream)])
+        own = row_id(stream, record.get)
         return (str(record["account"]), own) if self.mode == "accounts" else (own,)
 
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
-from e2e_helpers import REPO, TOOLS, pg_connect, row_key
+from e2e_helpers import REPO, TOOLS, pg_connect, row_id
 
 from tap_mixmax.records import declared_type
 
@@ -153,6 +153,10 @@ class Table:
             return prop
         folded = {name.casefold(): name for name in self.columns}
         return folded.get(prop.casefold())
+
+    def reader(self, row: dict[str, t.Any]) -> t.Callable[[str], t.Any]:
+        """A property's value in one stored row, whatever case the target stored it in."""
+        return lambda prop: row[self.column(prop)]
 
 
 def read_postgres(pg: dict[str, str], schema: str) -> dict[str, Table]:
@@ -297,19 +301,20 @@ def assert_one_row_per_served_key(
     (`(account, id)` with accounts); a loss or a duplicate names its table. The API
     refuses the `refused` streams (a plan without them): their tables must be empty."""
     for stream, table in tables.items():
-        id_column = table.column(row_key(stream))
         if stream in refused:
             assert not table.rows, f"{stream}: rows from a refused endpoint"
             continue
         if accounts is None:
             want = {(i,) for i in sandbox.ids(stream)}
-            got = [(str(row[id_column]),) for row in table.rows]
+            got = [(row_id(stream, table.reader(row)),) for row in table.rows]
         else:
             want = {
                 (name, i) for user, name in enumerate(accounts) for i in sandbox.ids(stream, user)
             }
             account_column = table.column("account")
-            got = [(str(row[account_column]), str(row[id_column])) for row in table.rows]
+            got = [
+                (str(row[account_column]), row_id(stream, table.reader(row))) for row in table.rows
+            ]
         assert len(got) == len(set(got)), f"{stream}: {len(got) - len(set(got))} duplicated rows"
         assert set(got) == want, (
             f"{stream}: {len(want - set(got))} rows lost, {len(set(got) - want)} unexpected"

@@ -19,10 +19,10 @@ from e2e_helpers import (
     MELTANO,
     REPO,
     assert_read_only_what_changed,
+    key_sql,
     meltano,
     meltano_env,
     pg_connect,
-    row_key,
     run,
     selected_streams,
     start_sandbox,
@@ -128,7 +128,7 @@ def test_airflow_dag_syncs_every_group_into_postgres(e2e_sandbox, postgres, tmp_
         for stream, ids in sorted(expected.items()):
             if not ids:
                 continue
-            cur.execute(f'SELECT "{row_key(stream)}"::text FROM "{schema}"."{stream}"')
+            cur.execute(f'SELECT {key_sql(stream)} FROM "{schema}"."{stream}"')
             got = [row[0] for row in cur.fetchall()]
             assert len(got) == len(set(got)), f"{stream}: duplicated _id"
             assert set(got) == ids, f"{stream}: {len(got)} rows, sandbox has {len(ids)}"
@@ -154,7 +154,7 @@ def test_airflow_dag_syncs_every_group_into_postgres(e2e_sandbox, postgres, tmp_
     assert_read_only_what_changed(e2e_sandbox, {"bookmarks": bookmarks})
     with pg_connect(postgres) as conn, conn.cursor() as cur:
         for stream in ("messages", "livefeed_events", "sequence_recipients"):
-            cur.execute(f'SELECT "{row_key(stream)}"::text FROM "{schema}"."{stream}"')
+            cur.execute(f'SELECT {key_sql(stream)} FROM "{schema}"."{stream}"')
             got = [row[0] for row in cur.fetchall()]
             assert len(got) == len(set(got)), f"{stream}: duplicated _id after the rerun"
             assert set(got) >= e2e_sandbox.ids(stream) > expected[stream], stream

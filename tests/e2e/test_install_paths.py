@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from e2e_helpers import MELTANO, REPO, meltano_env, row_key, run, selected_streams
+from e2e_helpers import MELTANO, REPO, meltano_env, row_id, run, selected_streams
 
 pytestmark = pytest.mark.e2e
 
@@ -101,4 +101,4 @@ def test_meltano_add_from_ref_in_a_fresh_project(built_wheel, e2e_sandbox, tmp_p
     assert set(landed) == {stream for stream, ids in expected.items() if ids}, sorted(landed)
     for stream, path in sorted(landed.items()):
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        assert {str(row[row_key(stream)]) for row in rows} == expected[stream], stream
+        assert {row_id(stream, row.get) for row in rows} == expected[stream], stream

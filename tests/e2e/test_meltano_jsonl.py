@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from e2e_helpers import meltano, meltano_env, row_key, selected_streams
+from e2e_helpers import meltano, meltano_env, row_id, selected_streams
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +30,7 @@ def test_meltano_run_into_jsonl(e2e_sandbox, tmp_path):
     assert set(files) == {s for s in streams if expected[s]}, sorted(files)
     for stream, path in sorted(files.items()):
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        ids = [row[row_key(stream)] for row in rows]
+        ids = [row_id(stream, row.get) for row in rows]
         assert len(ids) == len(set(ids)), f"{stream}: duplicated _id"
         assert set(map(str, ids)) == expected[stream], (
             f"{stream}: {len(ids)} rows, sandbox has {len(expected[stream])}"

@@ -9,10 +9,10 @@ from e2e_helpers import (
     INCREMENTAL_PAGE_SIZE,
     assert_read_only_what_changed,
     datetime_properties,
+    key_sql,
     meltano,
     meltano_env,
     pg_connect,
-    row_key,
     selected_streams,
     stream_schemas,
     unique_name,
@@ -21,8 +21,8 @@ from e2e_helpers import (
 pytestmark = pytest.mark.e2e
 
 
-def table_ids(cur, schema: str, table: str, key: str = "_id") -> list[str]:
-    cur.execute(f'SELECT "{key}"::text FROM "{schema}"."{table}"')
+def table_ids(cur, schema: str, table: str, key: str = '"_id"::text') -> list[str]:
+    cur.execute(f'SELECT {key} FROM "{schema}"."{table}"')
     return [row[0] for row in cur.fetchall()]
 
 
@@ -77,7 +77,7 @@ def test_meltano_run_into_postgres_then_incremental(e2e_sandbox, postgres, tmp_p
 
         checked_timestamps = 0
         for stream in sorted(tables):
-            ids = table_ids(cur, schema, stream, row_key(stream))
+            ids = table_ids(cur, schema, stream, key_sql(stream))
             assert len(ids) == len(set(ids)), f"{stream}: duplicated _id"
             assert set(ids) == before[stream], (
                 f"{stream}: {len(ids)} rows, sandbox has {len(before[stream])}; "
@@ -117,7 +117,7 @@ def test_meltano_run_into_postgres_then_incremental(e2e_sandbox, postgres, tmp_p
         for stream in streams:
             if not after[stream]:
                 continue
-            ids = table_ids(cur, schema, stream, row_key(stream))
+            ids = table_ids(cur, schema, stream, key_sql(stream))
             assert len(ids) == len(set(ids)), f"{stream}: duplicated _id after the 2nd run"
             got = set(ids)
             assert new[stream] <= got, (

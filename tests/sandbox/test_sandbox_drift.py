@@ -19,7 +19,9 @@ def drifted(**drift):
 
 
 def test_no_drift_by_default_serves_the_reference(sb, http):
-    assert get(http, sb, "/livefeed", q=EMPTY_WINDOW).json()["results"] == []
+    # The live feed reads `query`, as Airbyte's connector sends it; `q` is not read.
+    assert get(http, sb, "/livefeed", query=EMPTY_WINDOW).json()["results"] == []
+    assert get(http, sb, "/livefeed", q=EMPTY_WINDOW).json()["results"]
     assert "actions" in get(http, sb, "/rules", expand="actions").json()["results"][0]
     assert len(get(http, sb, "/messages", limit=300).json()["results"]) == 150
 
@@ -27,8 +29,14 @@ def test_no_drift_by_default_serves_the_reference(sb, http):
 def test_live_feed_reads_its_search_string_from_the_chosen_parameter(http):
     with drifted(livefeed_query_param="search") as sb:
         assert get(http, sb, "/livefeed", search=EMPTY_WINDOW).json()["results"] == []
-        # `q` is now an unknown parameter: the feed is unfiltered (the user's own mail).
-        assert get(http, sb, "/livefeed", q=EMPTY_WINDOW).json()["results"]
+        # `query` is now an unknown parameter: the feed is unfiltered (the user's own mail).
+        assert get(http, sb, "/livefeed", query=EMPTY_WINDOW).json()["results"]
+
+
+def test_the_docs_guess_q_is_a_drift(http):
+    with drifted(livefeed_query_param="q") as sb:
+        assert get(http, sb, "/livefeed", q=EMPTY_WINDOW).json()["results"] == []
+        assert get(http, sb, "/livefeed", query=EMPTY_WINDOW).json()["results"]
 
 
 def test_events_read_the_message_from_the_chosen_parameter(http):
@@ -47,6 +55,21 @@ def test_a_lower_page_cap_applies_to_lists_and_recipients(http):
         sequence = max(sb.ids("sequences"), key=lambda s: len(sb.world.sequences[s].recipients))
         assert len(get(http, sb, f"/sequences/{sequence}/recipients", limit=300).json()) == 40
         assert len(get(http, sb, "/messages").json()["results"]) == 40  # default 50 capped too
+
+
+def test_recipients_can_clamp_silently_and_lists_are_untouched(http):
+    with drifted(recipients_max_limit=50) as sb:
+        sequence = max(sb.ids("sequences"), key=lambda s: len(sb.world.sequences[s].recipients))
+        path = f"/sequences/{sequence}/recipients"
+        first = get(http, sb, path, limit=300, offset=0)
+        assert first.status_code == 200 and len(first.json()) == 50
+        assert set(first.headers) & {"Link", "X-Total-Count"} == set()  # nothing says so
+        after = get(http, sb, path, limit=300, offset=50).json()
+        assert len(after) == 50 and {r["_id"] for r in after}.isdisjoint(
+            r["_id"] for r in first.json()
+        )
+        assert len(get(http, sb, path, limit=20).json()) == 20  # a smaller limit is honoured
+        assert len(get(http, sb, "/messages", limit=300).json()["results"]) == 150
 
 
 def test_rules_can_ignore_expand_and_envelopes_can_drop_their_flags(http):
@@ -109,7 +132,8 @@ def test_paths_map_to_resources():
 def test_command_line_flags_build_the_drift():
     args = build_parser().parse_args(
         ["--livefeed-query-param", "search", "--events-message-param", "message",
-         "--max-limit", "100", "--no-rules-expand", "--no-paging-flags",
+         "--max-limit", "100", "--recipients-max-limit", "50", "--no-rules-expand",
+         "--no-paging-flags",
          "--timestamp-style", "messages.created=rfc2822", "--extra-field", "polls.mood",
          "--optional-field", "unsubscribes.userId"]
     )  # fmt: skip
@@ -117,6 +141,7 @@ def test_command_line_flags_build_the_drift():
         livefeed_query_param="search",
         events_message_param="message",
         max_limit=100,
+        recipients_max_limit=50,
         rules_expand=False,
         paging_flags=False,
         timestamp_styles={"messages.created": "rfc2822"},
@@ -128,9 +153,36 @@ def test_command_line_flags_build_the_drift():
 
 @pytest.mark.parametrize(
     "bad",
-    [{"max_limit": 301}, {"timestamp_styles": {"messages.created": "roman"}},
+    [{"max_limit": 301}, {"recipients_max_limit": 0},
+     {"timestamp_styles": {"messages.created": "roman"}},
      {"timestamp_styles": {"created": "ms"}}, {"extra_fields": ("mood",)}],
 )  # fmt: skip
 def test_bad_drift_is_refused(bad):
     with pytest.raises(ValueError):
         Drift(**bad)
+
+
+def test_value_styles_rewrite_values_at_any_depth_and_leave_the_world_alone(http):
+    styles = {
+        "livefeed.wasReplied": "number",
+        "sequence_recipients.stages[].opens": "text",
+        "polls.title": "object",
+    }
+    with drifted(value_styles=styles) as sb:
+        truth = sb.records("livefeed")
+        feed = get(http, sb, "/livefeed", limit=300).json()["results"]
+        assert {row["wasReplied"] for row in feed} <= {0, 1} and feed
+        sequence = max(sb.ids("sequences"), key=lambda s: len(sb.world.sequences[s].recipients))
+        rows = get(http, sb, f"/sequences/{sequence}/recipients", limit=50).json()
+        opens = [stage["opens"] for row in rows for stage in row["stages"] if "opens" in stage]
+        assert opens and all(isinstance(value, str) and value.isdigit() for value in opens)
+        poll = get(http, sb, "/polls", limit=1).json()["results"][0]
+        assert poll["title"] == {"value": sb.records("polls")[0]["title"]}
+        assert sb.records("livefeed") == truth  # the world itself is unchanged
+
+
+def test_value_styles_from_the_command_line():
+    args = build_parser().parse_args(["--value-style", "livefeed.wasReplied=number"])
+    assert drift_of(args).value_styles == {"livefeed.wasReplied": "number"}
+    with pytest.raises(ValueError, match="value style"):
+        Drift(value_styles={"livefeed.wasReplied": "roman"})

@@ -116,21 +116,21 @@ def test_same_seed_same_data_other_seed_other_data():
 def test_livefeed_from_and_sent_filters_and_stats(sb, http):
     feed = sb.records("livefeed")
     me = sb.records("users")[0]
-    everyone, _ = walk(http, sb, "/livefeed", limit=300, q="from:everyone")
+    everyone, _ = walk(http, sb, "/livefeed", limit=300, query="from:everyone")
     assert [r["_id"] for r in everyone] == [r["_id"] for r in feed]
-    mine, _ = walk(http, sb, "/livefeed", limit=300, q="from:me")
+    mine, _ = walk(http, sb, "/livefeed", limit=300, query="from:me")
     assert mine and all(r["userId"] == me["_id"] for r in mine)
     assert len(mine) < len(everyone)
     default, _ = walk(http, sb, "/livefeed", limit=300)
     assert default == mine
     other = next(r["fromEmail"] for r in feed if r["userId"] != me["_id"])
-    theirs, _ = walk(http, sb, "/livefeed", limit=300, q=f"from:{other}")
+    theirs, _ = walk(http, sb, "/livefeed", limit=300, query=f"from:{other}")
     assert theirs and {r["fromEmail"] for r in theirs} == {other}
     # sent: whole UTC days, both ends inclusive.
     day = dt.datetime.fromtimestamp(feed[10]["sent"] / 1000, tz=dt.timezone.utc).date()
     start, end = day - dt.timedelta(days=20), day
     q = f"from:everyone sent:{start:%m/%d/%Y}-{end:%m/%d/%Y} is:opened"
-    window, pages = walk(http, sb, "/livefeed", limit=5, q=q)
+    window, pages = walk(http, sb, "/livefeed", limit=5, query=q)
     lo = dt.datetime.combine(start, dt.time(), tzinfo=dt.timezone.utc).timestamp() * 1000
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
     expected = [r["_id"] for r in feed if lo <= r["sent"] < hi.timestamp() * 1000]
@@ -142,7 +142,7 @@ def test_livefeed_from_and_sent_filters_and_stats(sb, http):
         "sent", "delivered", "opened", "clicked", "downloaded", "replied", "bounced",
         "accepted", "declined", "tentative", "recipients", "percentages",
     }  # fmt: skip
-    assert get(http, sb, "/livefeed", q="sent:13/45/2026-01/01/2026").status_code == 400
+    assert get(http, sb, "/livefeed", query="sent:13/45/2026-01/01/2026").status_code == 400
 
 
 def test_livefeed_events_are_capped_at_200_newest(sb, http):

@@ -55,7 +55,11 @@ def bookmark(state: dict, account: str, stream: str) -> str | None:
     return entry.get("replication_key_value")
 
 
-KEYS = {"team_members": ("teamId", "memberId"), "appointment_links": ("userId",)}
+KEYS = {
+    "team_members": ("teamId", "memberId"),
+    "appointment_links": ("userId",),
+    "snippet_tag_snippets": ("snippetTagId", "_id"),
+}
 
 
 def keys_of(records: list[dict], stream: str) -> list[tuple]:

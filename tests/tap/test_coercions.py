@@ -19,7 +19,11 @@ from tap_mixmax.records import ARRAY_ITEMS, COERCE_KEYWORD, declared_type, schem
 from tap_mixmax.streams import STREAM_TYPES
 
 PYTHON_TYPES = {"string": str, "integer": int, "object": dict, "array": list}
-KEYS = {"team_members": ("teamId", "memberId"), "appointment_links": ("userId",)}
+KEYS = {
+    "team_members": ("teamId", "memberId"),
+    "appointment_links": ("userId",),
+    "snippet_tag_snippets": ("snippetTagId", "_id"),
+}
 COERCED = [
     (stream.name, path, node)
     for stream in STREAM_TYPES
@@ -65,8 +69,8 @@ def synced(shared_sandbox):
     return run_tap(sandbox_config(shared_sandbox), streams=streams).records
 
 
-def test_the_schemas_coerce_the_twelve_former_unions():
-    assert len(COERCED) == 12, [(name, path) for name, path, _ in COERCED]
+def test_the_schemas_coerce_the_twelve_former_unions_and_the_enhancement_category():
+    assert len(COERCED) == 13, [(name, path) for name, path, _ in COERCED]
 
 
 @pytest.mark.parametrize(

@@ -29,8 +29,10 @@ ASSUMPTION_CHECKS = {
     "paging flags",
     "largest page size",
     "last page",
+    "recipients page size",
     "timestamp formats",
     "unknown fields",
+    "value types",
     "rate-limit headers",
 }
 STREAM_NAMES = {stream.name for stream in STREAM_TYPES}
@@ -52,7 +54,7 @@ def findings(report, account=0):
     return {f["check"]: f for f in report["accounts"][account]["findings"]}
 
 
-def test_a_sandbox_that_matches_the_notes_is_all_ok_in_about_30_requests(capsys, tmp_path):
+def test_a_sandbox_that_matches_the_notes_is_all_ok_in_about_40_requests(capsys, tmp_path):
     with Sandbox(seed=42, scale="small", **BIG_LIST) as sb:
         code, report, out, _ = run_doctor(capsys, tmp_path, sandbox_config(sb))
         sent = sb.requests
@@ -82,7 +84,7 @@ CASES = {
     "search parameter": (
         {"drift": {"livefeed_query_param": "search"}},
         "live feed search parameter", "DIFFERENT",
-        ["reads the search string from 'search'", "LIVEFEED_QUERY_PARAM = 'search'"], {},
+        ["reads the search string from 'search'", "livefeed_query_param: 'search'"], {},
     ),
     "events parameter": (
         {"drift": {"events_message_param": "message"}},
@@ -93,7 +95,7 @@ CASES = {
     "search parameter unknown": (
         {"drift": {"livefeed_query_param": "filter"}},
         "live feed search parameter", "DIFFERENT",
-        ["none of q, search, query filtered", "(with 'q', it kept its rows)"],
+        ["none of query, q, search filtered", "(with 'query', it kept its rows)"],
         {"live feed sent: window": "UNAVAILABLE"},
     ),
     "events parameter unknown": (
@@ -105,7 +107,8 @@ CASES = {
     ),
     "page cap": (
         {"drift": {"max_limit": 100}},
-        "largest page size", "DIFFERENT", ["limit=300 to 100 rows", "page_size: 100"], {},
+        "largest page size", "DIFFERENT", ["limit=300 to 100 rows", "page_size: 100"],
+        {"recipients page size": "DIFFERENT"},  # the cap holds for recipients too
     ),
     "rules expand": (
         {"drift": {"rules_expand": False}},
@@ -189,7 +192,7 @@ def test_what_the_account_lacks_is_unavailable_not_ok(capsys, tmp_path):
 
 
 def test_the_text_report_shows_what_to_change(capsys, tmp_path):
-    with Sandbox(seed=42, scale="small", **BIG_LIST, drift={"livefeed_query_param": "query"}) as sb:
+    with Sandbox(seed=42, scale="small", **BIG_LIST, drift={"livefeed_query_param": "q"}) as sb:
         path = write_json(tmp_path / "config.json", sandbox_config(sb))
         code = doctor.main(["--doctor", "--config", str(path)])
     out = capsys.readouterr().out
@@ -197,11 +200,9 @@ def test_the_text_report_shows_what_to_change(capsys, tmp_path):
     lines = out.splitlines()
     at = next(i for i, line in enumerate(lines) if "live feed search parameter" in line)
     assert re.match(r"\s+DIFFERENT\s+live feed search parameter\s+Mixmax reads", lines[at])
-    assert lines[at + 1].strip().startswith("tap assumes: the search string goes in 'q'")
-    assert (
-        lines[at + 2].strip() == "change: LIVEFEED_QUERY_PARAM = 'query' in tap_mixmax/streams.py"
-    )
-    assert re.search(r"^  Result: 34 OK, 1 DIFFERENT$", out, re.MULTILINE)
+    assert lines[at + 1].strip().startswith("tap assumes: the search string goes in 'query'")
+    assert lines[at + 2].strip() == "change: livefeed_query_param: 'q' in the config"
+    assert re.search(r"^  Result: 41 OK, 1 DIFFERENT$", out, re.MULTILINE)
 
 
 def test_a_rejected_token_fails_after_one_request(capsys, tmp_path):

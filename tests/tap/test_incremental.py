@@ -105,12 +105,27 @@ def test_livefeed_asks_for_everyone_and_a_sent_window_once_bookmarked(sandbox):
     sandbox.clear_requests()
     run_tap(config, streams={"livefeed"}, state=first.last_state)
     query = next(r.query for r in sandbox.requests if r.path.endswith("/livefeed"))
-    assert "from:everyone" in query["q"]
+    assert "from:everyone" in query["query"]
     bookmark = dt.datetime.fromisoformat(
         first.last_state["bookmarks"]["livefeed"]["replication_key_value"].replace("Z", "+00:00")
     )
     start = (bookmark - dt.timedelta(days=31)).strftime("%m/%d/%Y")
-    assert f"sent:{start}-" in query["q"]
+    assert f"sent:{start}-" in query["query"]
+
+
+def test_the_live_feed_search_goes_where_livefeed_query_param_says():
+    from mixmax_sandbox import Sandbox
+
+    drift = {"livefeed_query_param": "q"}
+    with Sandbox(seed=42, scale="small", rate_limit=None, drift=drift) as sb:
+        config = sandbox_config(sb, livefeed_query_param="q")
+        first = run_tap(config, streams={"livefeed"})
+        sb.clear_requests()
+        second = run_tap(config, streams={"livefeed"}, state=first.last_state)
+        feed = [r for r in sb.requests if r.path == "/v1/livefeed"]
+        assert feed and all("sent:" in r.query["q"] and "query" not in r.query for r in feed)
+        # The window was read: the second sync re-read far fewer rows than the whole feed.
+        assert 0 < len(second.records["livefeed"]) < len(sb.records("livefeed")) / 2
 
 
 def test_start_date_bounds_incremental_streams(sandbox):

@@ -10,7 +10,11 @@ from tap_harness import STREAM_PATHS, run_tap, sandbox_config
 
 from tap_mixmax.streams import REFERENCE_STREAMS
 
-KEYS = {"team_members": ("teamId", "memberId"), "appointment_links": ("userId",)}
+KEYS = {
+    "team_members": ("teamId", "memberId"),
+    "appointment_links": ("userId",),
+    "snippet_tag_snippets": ("snippetTagId", "_id"),
+}
 NAMES = [stream.name for stream in REFERENCE_STREAMS]
 
 

@@ -286,4 +286,5 @@ def test_every_stream_schema_names_known_coercions_of_its_own_types():
     from tap_mixmax.streams import STREAM_TYPES
 
     found = {stream.name: coercion_paths(load_schema(stream.name)) for stream in STREAM_TYPES}
-    assert sum(map(len, found.values())) == 12, found  # the twelve unions of issue 14
+    # The twelve unions of issue 14, and integration_enhancements.category (issue 21).
+    assert sum(map(len, found.values())) == 13, found

@@ -1,0 +1,470 @@
+"""`--doctor`'s model: findings, the one HTTP client, what it knows of the streams, a visit.
+
+The checks (doctor_checks.py, doctor_reads.py) read an account through a `Visit` and
+return `Finding`s; doctor.py runs them and renders the report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+import re
+import sys
+import time
+import typing as t
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from importlib import resources
+from urllib.parse import urlsplit
+
+import requests
+from requests.structures import CaseInsensitiveDict
+
+from tap_mixmax import __version__, errors, streams
+from tap_mixmax.client import (
+    DEFAULT_MAX_RESPONSE_MEGABYTES,
+    TOKEN_HEADER,
+)
+from tap_mixmax.pacing import (
+    RATE_LIMIT_WINDOW_SECONDS,
+    RESET_DELTA_MAX,
+    parse_reset,
+    parse_retry_after,
+)
+from tap_mixmax.records import (
+    ARRAY_ITEMS,
+    EPOCH_MS_THRESHOLD,
+)
+from tap_mixmax.transport import Transport, connect_failure_reason, is_connect_failure
+
+# Under half of Mixmax's 120 per minute: the doctor never crowds out a sync alongside.
+MAX_REQUESTS_PER_ACCOUNT = 50
+REQUEST_TIMEOUT_SECONDS = 30
+MAX_TRIES = 3  # per request, for 429s, 5xx answers and network failures
+RETRY_AFTER_MISSING_SECONDS = 2.0  # a 429 without a Retry-After we can read
+RETRY_FAILURE_SECONDS = 1.0  # after a 5xx answer or no answer
+MAX_WAIT_SECONDS = 65.0  # the longest wait for the limit: one window and a margin
+RATE_LIMIT_RESERVE = 5  # pause when X-RateLimit-Remaining falls this low
+NOTIFY_WAIT_SECONDS = 2.0  # a longer wait is announced on stderr
+# /users/me fields holding the user's own name or address: redacted wherever they occur.
+PERSONAL_FIELDS = ("name", "firstName", "lastName", "fullName", "displayName", "email")
+
+CONNECTION = "Connection"
+ENDPOINTS = "Endpoints (one request each)"
+ASSUMPTIONS = "Assumptions"
+SECTIONS = (CONNECTION, ENDPOINTS, ASSUMPTIONS)
+
+Row = dict[str, t.Any]
+
+
+class Status(str, enum.Enum):
+    OK = "OK"  # as the tap assumes
+    DIFFERENT = "DIFFERENT"  # not as the tap assumes: see `assumed` and `change`
+    UNAVAILABLE = "UNAVAILABLE"  # this account cannot tell (plan, empty data)
+    FAILED = "FAILED"  # the check could not run (token, network, server errors)
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    check: str
+    status: Status
+    seen: str
+    assumed: str = ""
+    change: str = ""
+    details: tuple[str, ...] = ()
+    section: str = ASSUMPTIONS
+
+
+def ok(check: str, seen: str, details: Iterable[str] = (), section: str = ASSUMPTIONS) -> Finding:
+    return Finding(check, Status.OK, seen, details=tuple(details), section=section)
+
+
+def different(
+    check: str,
+    seen: str,
+    assumed: str,
+    change: str,
+    *,
+    details: Iterable[str] = (),
+    section: str = ASSUMPTIONS,
+) -> Finding:
+    return Finding(check, Status.DIFFERENT, seen, assumed, change, tuple(details), section)
+
+
+def unavailable(check: str, seen: str, section: str = ASSUMPTIONS) -> Finding:
+    return Finding(check, Status.UNAVAILABLE, seen, section=section)
+
+
+def failed(check: str, seen: str, section: str = ASSUMPTIONS) -> Finding:
+    return Finding(check, Status.FAILED, seen, section=section)
+
+
+# -- redaction -------------------------------------------------------------------------
+
+EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+REDACTED = "<redacted>"
+MIN_SECRET_LENGTH = 3  # shorter name parts would blank ordinary words
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` without email addresses, nor the secrets (tokens, names) as whole words."""
+    text = EMAIL.sub("<email>", text)
+    for secret in sorted({s.strip() for s in secrets}, key=len, reverse=True):
+        if len(secret) >= MIN_SECRET_LENGTH:
+            pattern = rf"(?<!\w){re.escape(secret)}(?!\w)"
+            text = re.sub(pattern, REDACTED, text, flags=re.IGNORECASE)
+    return text
+
+
+def personal_values(me: Mapping[str, t.Any]) -> set[str]:
+    """The user's names (whole, and each word) and address, from /users/me."""
+    values: set[str] = set()
+    for field in PERSONAL_FIELDS:
+        value = me.get(field)
+        if isinstance(value, str) and value.strip():
+            values.add(value)
+            if "@" not in value:
+                values.update(value.split())
+    return values
+
+
+def shape_of(text: str) -> str:
+    """A string's shape without its content: letters become A or a, digits 0."""
+    return re.sub(r"[0-9]", "0", re.sub(r"[a-z]", "a", re.sub(r"[A-Z]", "A", text)))[:40]
+
+
+# -- the one HTTP seam -------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    status: int  # 0: no HTTP answer at all
+    headers: Mapping[str, str]
+    body: t.Any  # parsed JSON, or None
+    received: float  # time.time() when it arrived
+    problem: str = ""  # one line, when status is 0
+
+    @property
+    def message(self) -> str:
+        """Mixmax's own `message`, shortened (redacted with the rest of the report)."""
+        if isinstance(self.body, dict) and isinstance(self.body.get("message"), str):
+            return " ".join(self.body["message"].split())[:100]
+        return ""
+
+    def describe(self) -> str:
+        return self.problem or f"{self.status} {self.message}".rstrip()
+
+
+class BudgetSpentError(Exception):
+    """The account's request budget is used up; the remaining checks cannot run."""
+
+
+def _stderr(line: str) -> None:
+    sys.stderr.write(f"tap-mixmax --doctor: {line}\n")
+
+
+class DoctorClient:
+    """The doctor's only way to Mixmax: GET, the token in its header, no redirects.
+
+    It retries 429s (after Retry-After), 5xx answers and network failures, pauses when
+    X-RateLimit-Remaining runs low, and refuses to send more than `budget` requests.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        *,
+        budget: int = MAX_REQUESTS_PER_ACCOUNT,
+        timeout: float = REQUEST_TIMEOUT_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+        notify: Callable[[str], None] = _stderr,
+    ) -> None:
+        self.base = api_url.rstrip("/")
+        self.host = urlsplit(self.base).hostname or "the API"
+        # The tap's own transport: the token stays on api_url's origin, the timeout bounds
+        # the whole answer, bodies are capped and the system's CA bundle is trusted.
+        self.transport = Transport(self.base, max_body_bytes=DEFAULT_MAX_RESPONSE_MEGABYTES * 2**20)
+        self.session = self.transport.session
+        self.headers = {TOKEN_HEADER: token, "User-Agent": f"tap-mixmax/{__version__} (doctor)"}
+        self.budget = budget
+        self.timeout = timeout
+        self.sent = 0
+        self.answers: list[Answer] = []
+        self._sleep = sleep
+        self._notify = notify
+        self._resume_at = 0.0
+
+    def get(self, path: str, params: Mapping[str, t.Any] | None = None) -> Answer:
+        for _ in range(MAX_TRIES - 1):
+            answer = self._send(path, params)
+            wait, reason = self._retry_wait(answer)
+            if wait is None or wait > MAX_WAIT_SECONDS:
+                return answer
+            self._pause(wait, reason)
+        return self._send(path, params)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _send(self, path: str, params: Mapping[str, t.Any] | None) -> Answer:
+        if self._resume_at > time.time():
+            self._pause(self._resume_at - time.time(), "X-RateLimit-Remaining ran low")
+        if self.sent >= self.budget:
+            raise BudgetSpentError(f"the budget of {self.budget} requests is spent")
+        self.sent += 1
+        request = requests.Request(
+            "GET", self.base + path, params=params, headers=self.headers
+        ).prepare()
+        try:
+            response = self.transport.send(
+                request, timeout=self.timeout, deadline=time.monotonic() + self.timeout
+            )
+        except errors.MixmaxError as exc:  # a redirect off the origin, a bad certificate...
+            return Answer(0, {}, None, time.time(), f"no answer from {self.host}: {exc}")
+        except requests.RequestException as exc:
+            what = type(exc).__name__
+            if is_connect_failure(exc):
+                what = f"cannot connect ({connect_failure_reason(exc)})"
+            return Answer(0, {}, None, time.time(), f"no answer from {self.host}: {what}")
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        headers = CaseInsensitiveDict(response.headers)
+        answer = Answer(response.status_code, headers, body, time.time())
+        self.answers.append(answer)
+        self._watch_limit(answer)
+        return answer
+
+    @staticmethod
+    def _retry_wait(answer: Answer) -> tuple[float | None, str]:
+        if answer.status == 429:
+            retry_after = parse_retry_after(answer.headers.get("Retry-After"))
+            wait = RETRY_AFTER_MISSING_SECONDS if retry_after is None else retry_after
+            return wait, "Mixmax answered 429 with that Retry-After"
+        if answer.status == 0 or answer.status >= 500:
+            return RETRY_FAILURE_SECONDS, f"before retrying: {answer.describe()}"
+        return None, ""
+
+    def _watch_limit(self, answer: Answer) -> None:
+        try:
+            remaining = int(float(answer.headers.get("X-RateLimit-Remaining", "")))
+        except ValueError:
+            return
+        if remaining <= RATE_LIMIT_RESERVE:
+            reset = parse_reset(answer.headers.get("X-RateLimit-Reset"))
+            wait = RATE_LIMIT_WINDOW_SECONDS if reset is None else reset
+            self._resume_at = time.time() + min(wait, MAX_WAIT_SECONDS)
+
+    def _pause(self, seconds: float, why: str) -> None:
+        seconds = min(max(0.0, seconds), MAX_WAIT_SECONDS)
+        if seconds >= NOTIFY_WAIT_SECONDS:
+            self._notify(f"waiting {seconds:.0f} s: {why}")
+        self._sleep(seconds)
+
+
+# -- what the checks know of the streams, and share ----------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoint:
+    """What the doctor reads of a stream class (streams.py stays the one place)."""
+
+    name: str
+    path: str
+    class_name: str
+    records_key: str | None
+    parent: str | None
+    replication_key: str | None
+    optional: bool
+    extra_params: Mapping[str, t.Any]
+
+    @property
+    def is_list(self) -> bool:
+        return self.records_key is not None
+
+    @property
+    def expected_body(self) -> str:
+        if self.records_key is not None:
+            return f"an object with a {self.records_key!r} list"
+        return "a JSON array" if self.parent else "a JSON object"
+
+    def first_page_params(
+        self, query_param: str = streams.LIVEFEED_QUERY_PARAM
+    ) -> dict[str, t.Any]:
+        """The tap's parameters for a first page, with limit=1 where the endpoint pages."""
+        if not self.is_list:
+            return {**self.extra_params, "offset": 0, "limit": 1} if self.parent else {}
+        params: dict[str, t.Any] = {"limit": 1}
+        if self.name == streams.LivefeedStream.name:
+            params[query_param] = streams.LIVEFEED_FROM_TERM
+        if self.name == streams.RulesStream.name:
+            params.update(streams.RULES_EXPAND_PARAMS)
+        return params
+
+    def schema(self) -> dict[str, t.Any]:
+        text = resources.files("tap_mixmax.schemas").joinpath(f"{self.name}.json").read_text()
+        return t.cast(dict[str, t.Any], json.loads(text))
+
+
+def endpoint_of(stream_class: type[t.Any]) -> Endpoint:
+    stream = t.cast(t.Any, stream_class)  # the SDK types these as instance attributes
+    parent = stream.parent_stream_type
+    key = stream.replication_key  # unset, it is the SDK's property object
+    return Endpoint(
+        name=stream.name,
+        path=stream.path,
+        class_name=stream.__name__,
+        records_key=stream.records_key,
+        parent=parent.name if parent else None,
+        replication_key=key if isinstance(key, str) else None,
+        optional=stream.optional_endpoint,
+        extra_params=getattr(stream, "extra_params", {}),
+    )
+
+
+ENDPOINT_LIST = tuple(endpoint_of(stream) for stream in streams.STREAM_TYPES)
+BY_NAME = {endpoint.name: endpoint for endpoint in ENDPOINT_LIST}
+USERS = BY_NAME[streams.UsersStream.name]
+LIVEFEED = BY_NAME[streams.LivefeedStream.name]
+LIVEFEED_EVENTS = BY_NAME[streams.LivefeedEventsStream.name]
+RULES = BY_NAME[streams.RulesStream.name]
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """One answer of an endpoint, and its rows when the tap could read them."""
+
+    endpoint: Endpoint
+    answer: Answer | None  # None: not asked
+    rows: list[Row] | None  # None: not a page the tap can read
+    why_not_asked: str = ""
+
+
+@dataclasses.dataclass
+class Visit:
+    """One account being checked: the client, and what earlier checks learnt."""
+
+    client: DoctorClient
+    probes: dict[str, Page] = dataclasses.field(default_factory=dict)  # first page per stream
+    samples: dict[str, list[Row]] = dataclasses.field(default_factory=dict)  # every row seen
+    envelopes: list[tuple[str, dict[str, t.Any]]] = dataclasses.field(default_factory=list)
+    window_rows: list[Row] = dataclasses.field(default_factory=list)
+    personal: set[str] = dataclasses.field(default_factory=set)
+    stopped: bool = False
+    livefeed_query_param: str = streams.LIVEFEED_QUERY_PARAM  # the config's, if it sets one
+
+    def read(self, endpoint: Endpoint, params: Mapping[str, t.Any], path: str = "") -> Page:
+        """GET a page, keeping its rows as samples for the later checks."""
+        answer = self.client.get(path or endpoint.path, params)
+        rows = rows_of(endpoint, answer)
+        if rows is not None:
+            self.samples.setdefault(endpoint.name, []).extend(rows)
+            if endpoint.is_list:
+                self.envelopes.append((endpoint.name, answer.body))
+        return Page(endpoint, answer, rows)
+
+    def rows(self, name: str) -> list[Row]:
+        probe = self.probes.get(name)
+        return (probe.rows or []) if probe else []
+
+
+def rows_of(endpoint: Endpoint, answer: Answer) -> list[Row] | None:
+    """The rows of a 200 answer in the endpoint's shape, or None for another shape."""
+    if answer.status != 200:
+        return None
+    body = answer.body
+    if endpoint.records_key is not None:
+        rows = body.get(endpoint.records_key) if isinstance(body, dict) else None
+    else:
+        rows = body if isinstance(body, list) else [body] if isinstance(body, dict) else None
+    if isinstance(rows, list) and all(isinstance(row, dict) for row in rows):
+        return rows
+    return None
+
+
+def message_of(row: Mapping[str, t.Any]) -> str:
+    """The message a live-feed row's events are asked by, as LivefeedStream asks."""
+    return str(row.get("messageId") or row.get("_id") or "")
+
+
+def values_at(node: t.Any, path: tuple[str, ...]) -> Iterator[t.Any]:
+    """Every value at `path` below `node`; `[]` steps into array items."""
+    if not path:
+        yield node
+        return
+    head, rest = path[0], path[1:]
+    if head == ARRAY_ITEMS:
+        for item in node if isinstance(node, list) else []:
+            yield from values_at(item, rest)
+    elif isinstance(node, dict) and head in node:
+        yield from values_at(node[head], rest)
+
+
+def unknown_fields(schema: Mapping[str, t.Any], row: Mapping[str, t.Any], at: str = "") -> set[str]:
+    """Paths of the fields in `row` its schema does not declare (free-form objects aside)."""
+    declared = schema.get("properties")
+    if declared is None:
+        return set()
+    found: set[str] = set()
+    for name, value in row.items():
+        if name not in declared:
+            found.add(at + name)
+        elif isinstance(value, dict):
+            found |= unknown_fields(declared[name], value, f"{at}{name}.")
+        elif isinstance(value, list) and isinstance(declared[name].get("items"), dict):
+            for item in (item for item in value if isinstance(item, dict)):
+                found |= unknown_fields(declared[name]["items"], item, f"{at}{name}[].")
+    return found
+
+
+def json_type(value: t.Any) -> str:
+    for kind, name in ((bool, "boolean"), (int | float, "number"), (str, "string")):
+        if isinstance(value, kind):
+            return name
+    return "null" if value is None else "array" if isinstance(value, list) else "object"
+
+
+def timestamp_form(value: t.Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "epoch ms" if abs(value) >= EPOCH_MS_THRESHOLD else "epoch s"
+    if not isinstance(value, str):
+        return type(value).__name__
+    try:
+        float(value)
+        return "numeric string"
+    except ValueError:
+        pass
+    try:
+        dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return f"text like {shape_of(value)!r}"
+    return "ISO-8601"
+
+
+def reset_style(value: str) -> str:
+    """How an X-RateLimit-Reset value reads, by the tap's own thresholds (pacing.py)."""
+    try:
+        number = float(value)
+    except ValueError:
+        return "not a number"
+    if number < RESET_DELTA_MAX:
+        return "seconds until reset"
+    return "epoch milliseconds" if number >= EPOCH_MS_THRESHOLD else "epoch seconds"
+
+
+def listing(names: Iterable[str], shown: int = 5) -> str:
+    names = sorted(names)
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+Check = t.Callable[[Visit], Iterable[Finding]]

@@ -1,0 +1,178 @@
+"""Offset paging of bare arrays (sequence recipients): a list ends only on proof.
+
+The recipients endpoint takes `offset` and `limit` and answers a bare array, with nothing
+that says whether more rows follow. Nobody has shown that it honours limit=300; real users'
+code sends 50 or 200 (docs/mixmax-api.md 2.2). If Mixmax silently served fewer rows than
+asked, a page shorter than the limit would look like the last one, and every row after it
+would be lost without a word. So a list ends only on proof:
+
+- an empty page; or
+- a page with fewer rows than a page this endpoint has already served in this sync. The
+  server serves min(its own limit, the rows left), so fewer rows than it once gave means
+  none are left. Once it has served the full requested size, every short page proves it.
+
+A short page that proves nothing costs one more request. If that request finds rows, the
+server clamps silently: the clamp is learnt and logged once, and every later request of
+the sync (every sequence, every lane of the account) asks for that size instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import typing as t
+from collections.abc import Callable
+
+from singer_sdk.pagination import BaseAPIPaginator
+
+from tap_mixmax.client import ChildStream, page_body
+
+if t.TYPE_CHECKING:
+    import requests
+    from singer_sdk.helpers.types import Context
+
+
+def capped_limit(page_size: int, cap: int, offset: int) -> int:
+    """The largest limit Mixmax accepts at this offset (offset + limit <= cap)."""
+    return max(1, min(page_size, cap - offset))
+
+
+class OffsetLimits:
+    """What one account's offset endpoints have shown of their page size, this sync.
+
+    Shared by the account's lanes (threads), hence the lock. Per stream: the largest page
+    served (what a short page must be shorter than to prove the end) and the clamp learnt.
+    """
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self._logger = logger or logging.getLogger("tap-mixmax")
+        self._lock = threading.Lock()
+        self._served: dict[str, int] = {}
+        self._clamps: dict[str, int] = {}
+
+    def limit(self, stream: str, asked: int) -> int:
+        """What to ask for: `asked`, or less once a clamp below it is known."""
+        with self._lock:
+            clamp = self._clamps.get(stream)
+        return asked if clamp is None else min(asked, clamp)
+
+    def clamp(self, stream: str) -> int | None:
+        with self._lock:
+            return self._clamps.get(stream)
+
+    def served(self, stream: str) -> int:
+        with self._lock:
+            return self._served.get(stream, 0)
+
+    def proves_end(self, stream: str, rows: int) -> bool:
+        """Whether a short page of `rows` is the last: the server once served more."""
+        return rows == 0 or rows < self.served(stream)
+
+    def observe(self, stream: str, rows: int) -> None:
+        with self._lock:
+            self._served[stream] = max(self._served.get(stream, 0), rows)
+
+    def learn_clamp(self, stream: str, size: int, asked: int) -> None:
+        """The server served `size` of `asked` while more rows followed: it clamps."""
+        with self._lock:
+            known = self._clamps.get(stream)
+            if known is not None and known <= size:
+                return
+            self._clamps[stream] = size
+        self._logger.warning(
+            "Stream %s: Mixmax served %d rows for limit=%d and more rows followed, so it "
+            "serves at most %d per page; the rest of this sync asks for %d at a time",
+            stream,
+            size,
+            asked,
+            size,
+            size,
+        )
+
+
+class Window(t.NamedTuple):
+    """One offset request: where it starts and how many rows it asks for."""
+
+    offset: int
+    limit: int
+
+
+class ProvenOffsetPaginator(BaseAPIPaginator[Window]):
+    """Offset paging that stops on an empty page, a proven short page, or the cap."""
+
+    def __init__(
+        self,
+        stream: str,
+        page_size: int,
+        cap: int,
+        limits: OffsetLimits,
+        on_cap: Callable[[], None],
+    ) -> None:
+        self.stream = stream
+        self.page_size = page_size
+        self.cap = cap
+        self.limits = limits
+        self._on_cap = on_cap
+        # (rows, limit asked) of a short page being followed to prove it was the last.
+        self._unproven: tuple[int, int] | None = None
+        super().__init__(self.window_at(0))
+
+    def window_at(self, offset: int) -> Window:
+        asked = self.limits.limit(self.stream, self.page_size)
+        return Window(offset, capped_limit(asked, self.cap, offset))
+
+    def has_more(self, response: requests.Response) -> bool:
+        rows = len(page_body(response))
+        window = self.current_value
+        if self._unproven is not None and rows:
+            served, asked = self._unproven
+            self.limits.learn_clamp(self.stream, served, asked)
+        self._unproven = None
+        full = rows >= self.limits.limit(self.stream, window.limit)
+        proven = not full and self.limits.proves_end(self.stream, rows)
+        self.limits.observe(self.stream, rows)
+        if window.offset + rows >= self.cap:
+            self._on_cap()
+            return False
+        if proven:
+            return False
+        if not full:
+            self._unproven = (rows, window.limit)
+        return True
+
+    def get_next(self, response: requests.Response) -> Window:
+        # The rows actually served, not the limit asked: a clamped page is not skipped past.
+        return self.window_at(self.current_value.offset + len(page_body(response)))
+
+
+class OffsetChildStream(ChildStream):
+    """A child list that returns a bare array and pages by `offset` up to a hard cap."""
+
+    records_key = None
+    offset_cap = 10_000  # docs/mixmax-api.md 2.2: recipients stop at 10,000 records
+    extra_params: t.ClassVar[dict[str, t.Any]] = {}
+
+    @property
+    def offset_limits(self) -> OffsetLimits:
+        return t.cast(OffsetLimits, self._tap.offset_limits)  # type: ignore[attr-defined]
+
+    def get_new_paginator(self) -> ProvenOffsetPaginator:
+        return ProvenOffsetPaginator(
+            self.name,
+            self.page_size,
+            self.offset_cap,
+            self.offset_limits,
+            self._warn_cap,
+        )
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        window = t.cast(Window, next_page_token)
+        return {**self.extra_params, "offset": window.offset, "limit": window.limit}
+
+    def _warn_cap(self) -> None:
+        self.logger.warning(
+            "Stream %s: %s reached Mixmax's cap of %d rows; rows past it cannot be read",
+            self.name,
+            self.context,
+            self.offset_cap,
+        )
