@@ -31,6 +31,7 @@ from tap_mixmax.pacing import RequestPacer, parse_retry_after
 from tap_mixmax.records import (
     EXTRA_FIELD,
     EXTRA_FIELD_SCHEMA,
+    MissingKeyError,
     RecordShaper,
     format_utc,
     to_datetime,
@@ -187,7 +188,8 @@ class MixmaxStream(RESTStream[t.Any]):
         )
         quiet_sdk_chatter(super().logger)  # the SDK's own lines for this stream
         quiet_sdk_chatter(self._account_logger)
-        self._shaper = RecordShaper(self.schema)
+        # `account` is the tap's own column: a field of that name from Mixmax stays in _extra.
+        self._shaper = RecordShaper(self.schema, reserved=frozenset({ACCOUNT_FIELD}))
         self._transport = Transport(self.url_base, max_body_bytes=self.max_response_bytes)
         self._token_forms = secret_forms(self.api_token)
         report: SyncReport | None = getattr(tap, "report", None)
@@ -580,7 +582,13 @@ class MixmaxStream(RESTStream[t.Any]):
             for key, value in context.items():
                 if key in self._shaper.known:
                     row.setdefault(key, value)
-        record = self._shaper.shape(row)
+        try:
+            record = self._shaper.shape(row)
+        except MissingKeyError as missing:
+            raise errors.MixmaxError(
+                f"Mixmax sent a {self.name} row without its key {missing.key!r}: the tap "
+                "cannot emit a row that no target could key"
+            ) from None
         if self.account is not None:
             record[ACCOUNT_FIELD] = self.account
         if self._bookmark_key is not None:
