@@ -16,6 +16,7 @@ from .faults import parse_fault_spec
 from .paging import MAX_LIMIT
 from .ratelimit import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW, DEFAULT_RESET_STYLE, RESET_STYLES
 from .sandbox import DEFAULT_HOST, Sandbox
+from .shapes import SHAPES
 from .world import SCALES
 
 
@@ -102,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RESOURCE.FIELD",
         help="add a field the reference does not know to every row",
     )
+    drift.add_argument(
+        "--shapes",
+        choices=SHAPES,
+        default=defaults.shapes,
+        help="documented: rows in the shapes the docs guessed, not those live rows show",
+    )
     return parser
 
 
@@ -120,6 +127,7 @@ def drift_of(args: argparse.Namespace) -> Drift:
         paging_flags=args.paging_flags,
         timestamp_styles=styles,
         extra_fields=tuple(args.extra_field),
+        shapes=args.shapes,
     )
 
 

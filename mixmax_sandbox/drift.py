@@ -27,6 +27,7 @@ from .paging import (
     RECIPIENTS_DEFAULT_LIMIT,
     BadRequest,
 )
+from .shapes import DOCUMENTED, SERVED, SHAPES, documented
 
 # How `timestamp_styles` writes a field: epoch ms, epoch seconds, ISO-8601, or an
 # RFC 2822 date ("Thu, 15 Jan 2026 12:00:00 GMT").
@@ -91,6 +92,8 @@ class Drift:
     # "resource.field" -> one of TIMESTAMP_STYLES, e.g. {"messages.created": "rfc2822"}
     timestamp_styles: Mapping[str, str] = dataclasses.field(default_factory=dict)
     extra_fields: tuple[str, ...] = ()  # "resource.field" added to every row, e.g. polls.mood
+    # "documented": rows in the shapes the docs guessed, not those live rows show (shapes.py)
+    shapes: str = SERVED
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_limit <= MAX_LIMIT:
@@ -101,6 +104,8 @@ class Drift:
                 raise ValueError(f"timestamp style must be one of {TIMESTAMP_STYLES}")
         for spec in self.extra_fields:
             _field_spec(spec)
+        if self.shapes not in SHAPES:
+            raise ValueError(f"shapes must be one of {SHAPES}")
 
     def request(self, path: str, params: Mapping[str, str]) -> dict[str, str]:
         """The parameters as the reference-shaped views should see them."""
@@ -136,11 +141,14 @@ class Drift:
             if owner == resource
         }
         extras = [name for owner, name in map(_field_spec, self.extra_fields) if owner == resource]
-        if not styles and not extras:
+        reshape = self.shapes == DOCUMENTED
+        if not styles and not extras and not reshape:
             return body
 
         def rewrite(row: dict[str, Any]) -> dict[str, Any]:
             row = dict(row)  # rendered rows may share nested objects with the world
+            if reshape:
+                row = documented(resource, row)
             for name, style in styles.items():
                 if row.get(name) is not None:
                     row[name] = _restyle(row[name], style)
