@@ -218,3 +218,13 @@ def test_unknown_nested_fields_stay_where_they_are():
     )
     assert record["from"] == {"email": "a@b.c", "brandNew": [1, {"x": None}]}
     assert record[EXTRA_FIELD] is None
+
+
+def test_nan_or_infinity_where_a_number_belongs_is_kept_as_text_in_extra():
+    row = {"_id": "r1", "stages": [{"scheduleBetween": {"start": math.nan, "end": math.inf}}]}
+    record = RecordShaper(load_schema("sequence_recipients")).shape(row)
+    assert record["stages"][0]["scheduleBetween"] == {"start": None, "end": None}
+    assert record[EXTRA_FIELD] == {
+        "stages[0].scheduleBetween.start": "NaN",
+        "stages[0].scheduleBetween.end": "Infinity",
+    }
