@@ -393,10 +393,8 @@ def compile_node(node: Mapping[str, Any]) -> Spec | None:
     if node.get("format") == "date-time" and kind == "string":
         kept, convert = None, normalize_timestamp  # every timestamp goes through it
     spec = node.get(COERCE_KEYWORD)
-    if spec is not None:
-        produces, coerce = coercion(spec)
-        if kind not in produces:
-            raise ValueError(f"{COERCE_KEYWORD} {spec} cannot make {node.get('type')}")
+    if spec is not None:  # coercion_paths() checked that it can give the declared type
+        _, coerce = coercion(spec)
         convert = coerce if convert is _refuse else _either(coerce, convert)
     walk: Walk | None = None
     if kind == "object" and node.get("properties"):
