@@ -9,32 +9,65 @@ BIN    := $(VENV)/bin
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 
-.PHONY: venv lint typecheck unit e2e test demo bench docs docs-check clean meltano airflow-venv targets dbt-venv pg-start pg-stop mutants
+.PHONY: venv lint format typecheck check unit sdk-prerelease e2e test demo bench docs docs-check clean meltano airflow-venv targets dbt-venv pg-start pg-stop mutants
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The dev tools come at the versions constraints-dev.txt pins.
+$(VENV)/.installed: pyproject.toml constraints-dev.txt
 	python="$$(scripts/find_python.sh "$(PYTHON)")" && echo "venv: $$python" && "$$python" -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev]' -c constraints-dev.txt
 	touch $@
 
+# ruff (every file, new ones too), then the other pre-commit hooks on the tracked files:
+# JSON, YAML and TOML that parse, and typos.
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	SKIP=ruff,ruff-format $(BIN)/pre-commit run --all-files
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 typecheck: venv
 	$(BIN)/mypy
 
+# The inner loop, in under two minutes on 2 cores: lint, types and every test not marked
+# `slow` or `e2e`. Its workers mostly wait on sockets and clocks, so there are more of
+# them than cores (CHECK_WORKERS=1 runs them in this process).
+CHECK_WORKERS ?= 4
+check: lint typecheck
+	$(BIN)/pytest -m "not slow and not e2e" -q $(if $(filter 1,$(CHECK_WORKERS)),,-n $(CHECK_WORKERS) --dist loadscope)
+
 unit: venv
 	$(BIN)/pytest -m "not e2e"
+
+# The non-e2e tests against the newest singer-sdk pre-release, in a venv of their own (CI
+# runs this too). SDK_RANGE=allowed: the newest pyproject.toml allows; SDK_RANGE=next: the
+# newest of all, the next minor included, to hear of a break before the range widens.
+SDK_RANGE ?= allowed
+SDK_VENV := .tools/sdk-prerelease
+sdk-prerelease:
+	python="$$(scripts/find_python.sh "$(PYTHON)")" && "$$python" -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/pip install -q --upgrade pip
+	$(SDK_VENV)/bin/pip install -q -e '.[dev]' -c constraints-dev.txt
+	$(SDK_VENV)/bin/pip install -q --upgrade --pre -c constraints-dev.txt 'singer-sdk[msgspec]' \
+		$(if $(filter next,$(SDK_RANGE)),,-e .)
+	$(SDK_VENV)/bin/python -c 'import importlib.metadata as m; print("singer-sdk", m.version("singer-sdk"))'
+	$(SDK_VENV)/bin/pytest -m "not e2e" -p no:cacheprovider
 
 bench: venv
 	$(BIN)/python scripts/bench.py
 
 # Deliberate breaks of the README's guarantees; each must fail its guarding tests.
+# CHANGED=1: only the breaks whose source file or guarding tests differ from MUTANTS_BASE
+# (the merge base with main: committed and uncommitted work; MUTANTS_BASE=HEAD for the
+# uncommitted work alone).
+MUTANTS_BASE ?= main
 mutants: venv
-	$(BIN)/python scripts/mutants.py
+	$(BIN)/python scripts/mutants.py $(if $(CHANGED),--changed $(MUTANTS_BASE))
 
 docs: venv
 	$(BIN)/python scripts/gen_readme.py

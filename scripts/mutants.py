@@ -1,22 +1,10 @@
 """`make mutants`: deliberate breaks of the README's guarantees; each must fail a test.
 
-The repository (the files `git ls-files` lists, committed or new, as they are in the work
-tree) is copied to a temporary directory. The guarding tests of every break first run there
-unbroken: they must pass, or no result would mean anything. Then each break is applied
-alone, in the copy, and only its guarding tests run. A break they all pass "survives", and
-the run fails, naming it. The project's .venv runs the copy (PYTHONPATH puts the copy
-first, for the tests and for the `tap-mixmax` processes they start), so nothing is
-reinstalled.
-
-Hangs: every test runs under pytest-timeout (MUTANT_TEST_TIMEOUT seconds unless it carries
-its own `timeout` mark). A break that makes a test hang fails that test, so it is killed.
-The whole pytest run of a break also has an outer limit (RUN_TIMEOUT); reaching it means a
-test escaped pytest-timeout, and the break is reported as "hung": that fails the run too,
-because a hang is not a test result.
-
-A break whose original text is not found exactly once is "stale" and fails the run before
-anything runs: a change to the code must not quietly disable a break. Adding one (here, or in mutants_records.py for records, schemas and the sandbox's
-shapes):
+Each break below is applied alone to a copy of the repository, and only its guarding
+tests run there; a break they all pass "survives" and fails the run (how: see
+scripts/mutant_runner.py). `make mutants CHANGED=1` runs only the breaks that the work
+since main touches. Adding one (the breaks of records, schemas and the sandbox's shapes
+are in scripts/mutants_records.py):
 
     Mutant(
         name="short-name",
@@ -30,27 +18,10 @@ shapes):
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
-import os
-import re
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-from mutant import Mutant
+from mutant_runner import Mutant, main
 from mutants_records import RECORD_MUTANTS
-
-REPO = Path(__file__).resolve().parents[1]
-PYTHON = REPO / ".venv" / "bin" / "python"
-# Per test, unless the test sets its own (the default-pace test runs a minute).
-MUTANT_TEST_TIMEOUT = 45
-RUN_TIMEOUT = 900
-
 
 T_HTTP = "tests/unit/test_client_http.py::"
 T_CORE = "tests/tap/test_core_streams.py::"
@@ -227,6 +198,22 @@ MUTANTS: tuple[Mutant, ...] = (
             T_FAULTS + "test_a_tight_server_limit_is_obeyed_from_its_headers_alone",
         ),
     ),
+    Mutant(
+        name="lanes-pace-apart",
+        guarantee="Every lane of a token waits for the token's one pacer",
+        file="tap_mixmax/tap.py",
+        original="part=Part(account=self.account, streams=family, pacer=self.pacer, report=self.report)",
+        replacement="part=Part(account=self.account, streams=family, report=self.report)",
+        tests=(T_LANES + "test_lanes_share_one_pacer_and_schema_goes_out_once",),
+    ),
+    Mutant(
+        name="accounts-share-a-pacer",
+        guarantee="Each account (token) is paced by its own limit",
+        file="tap_mixmax/tap.py",
+        original="            part=Part(account=account.name, report=self.report),",
+        replacement="            part=Part(account=account.name, pacer=self.pacer, report=self.report),",
+        tests=(T_ACCOUNTS + "test_each_account_has_a_pacer_of_its_own",),
+    ),
     # -- Retries: each fault kind -----------------------------------------------------------
     Mutant(
         name="429-not-retried",
@@ -314,7 +301,7 @@ MUTANTS: tuple[Mutant, ...] = (
             T_FAULTS + "test_the_token_never_leaks_even_at_debug",
         ),
     ),
-    *RECORD_MUTANTS,  # scripts/mutants_records.py: records and their schemas
+    *RECORD_MUTANTS,  # scripts/mutants_records.py: records, their schemas, the shapes
     # -- Accounts and stopping -------------------------------------------------------------
     Mutant(
         name="accounts-share-one-state",
@@ -516,6 +503,24 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     # -- What the log says ---------------------------------------------------------------
     Mutant(
+        name="stream-logger-drops-sdk-adapter",
+        guarantee="On singer-sdk 0.55 stream lines keep the SDK's stream_name",
+        file="tap_mixmax/logs.py",
+        original="    return logging.LoggerAdapter(logger, adapter.extra) if adapter is not None else logger",
+        replacement="    return logger",
+        tests=("tests/unit/test_logs.py",),
+    ),
+    Mutant(
+        name="duration-metric-args-dropped",
+        guarantee="The tap runs on singer-sdk 0.54, which requires the metric's context",
+        file="tap_mixmax/sdk.py",
+        original='        return {"context": context, "extra_tags": None}',
+        replacement="        return {}",
+        tests=(
+            T_HTTP + "test_follows_next_while_has_next_and_stops_on_the_last_page_even_with_next",
+        ),
+    ),
+    Mutant(
         name="no-progress-lines",
         guarantee="A progress line every 30 s: rows, requests, the share of the limit, waits",
         file="tap_mixmax/report.py",
@@ -559,145 +564,5 @@ MUTANTS: tuple[Mutant, ...] = (
 )
 
 
-def tracked_files() -> list[str]:
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-    ).stdout.decode()
-    return [name for name in listed.split("\0") if name and (REPO / name).is_file()]
-
-
-def copy_repository(target: Path) -> None:
-    for name in tracked_files():
-        destination = target / name
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, destination)
-
-
-def stale(mutants: tuple[Mutant, ...], root: Path) -> list[str]:
-    problems = []
-    for mutant in mutants:
-        path = root / mutant.file
-        found = path.read_text().count(mutant.original) if path.is_file() else 0
-        if found != 1:
-            problems.append(f"{mutant.name}: its original text is in {mutant.file} {found} times")
-    return problems
-
-
-def environment(root: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # a mutant of the same size and second is no stale .pyc
-    return env
-
-
-def check_the_copy_is_what_runs(root: Path) -> None:
-    code = "import tap_mixmax, mixmax_sandbox; print(tap_mixmax.__file__, mixmax_sandbox.__file__)"
-    printed = subprocess.run(
-        [str(PYTHON), "-c", code],
-        cwd=root,
-        env=environment(root),
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.split()
-    if len(printed) != 2 or not all(Path(path).is_relative_to(root) for path in printed):
-        raise SystemExit(f"mutants: the copy is not what runs (imports {printed})")
-
-
-@dataclasses.dataclass
-class Outcome:
-    verdict: str  # "killed", "SURVIVED", "HUNG", "ERROR"
-    seconds: float
-    detail: str
-
-
-def run_tests(root: Path, tests: tuple[str, ...]) -> Outcome:
-    argv = [str(PYTHON), "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
-    argv += [f"--timeout={MUTANT_TEST_TIMEOUT}", *tests]
-    started = time.monotonic()
-    # Its own process group, so a hung run's tap processes and servers go with it.
-    process = subprocess.Popen(
-        argv,
-        cwd=root,
-        env=environment(root),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        return Outcome("HUNG", time.monotonic() - started, f"no result in {RUN_TIMEOUT} s")
-    done = subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
-    seconds = time.monotonic() - started
-    failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.M)
-    if done.returncode == 0:
-        return Outcome("SURVIVED", seconds, f"{len(tests)} test(s) passed")
-    if done.returncode == 1 and failed:
-        timed_out = "from pytest-timeout" in done.stdout
-        return Outcome("killed", seconds, failed[0] + (" (pytest-timeout)" if timed_out else ""))
-    tail = "\n".join(done.stdout.splitlines()[-15:] + done.stderr.splitlines()[-5:])
-    return Outcome("ERROR", seconds, f"pytest exited {done.returncode}:\n{tail}")
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--list", action="store_true", help="list the breaks and exit")
-    parser.add_argument("names", nargs="*", help="run only these breaks")
-    args = parser.parse_args()
-    mutants = tuple(m for m in MUTANTS if not args.names or m.name in args.names)
-    if args.list or not mutants:
-        for mutant in MUTANTS:
-            print(f"{mutant.name:40} {mutant.file:26} {mutant.guarantee}")
-        return 0 if args.list else 2
-    names = [m.name for m in MUTANTS]
-    if len(set(names)) != len(names):
-        raise SystemExit("mutants: two breaks have the same name")
-
-    with tempfile.TemporaryDirectory(prefix="tap-mixmax-mutants-") as tmp:
-        root = Path(tmp)
-        copy_repository(root)
-        problems = stale(mutants, root)
-        if problems:
-            print("mutants: stale breaks (update them to the code as it is now):")
-            print("\n".join(f"  {problem}" for problem in problems))
-            return 1
-        check_the_copy_is_what_runs(root)
-
-        guards = tuple(dict.fromkeys(test for m in mutants for test in m.tests))
-        print(f"Unbroken: {len(guards)} guarding tests must pass first...", flush=True)
-        baseline = run_tests(root, guards)
-        if baseline.verdict != "SURVIVED":  # i.e. every guarding test passed
-            print(f"mutants: the guarding tests fail without any break: {baseline.detail}")
-            return 1
-        print(f"  passed in {baseline.seconds:.0f} s\n", flush=True)
-
-        outcomes: dict[str, Outcome] = {}
-        for mutant in mutants:
-            path = root / mutant.file
-            original = path.read_text()
-            path.write_text(original.replace(mutant.original, mutant.replacement, 1))
-            try:
-                outcome = run_tests(root, mutant.tests)
-            finally:
-                path.write_text(original)
-            outcomes[mutant.name] = outcome
-            print(f"{outcome.verdict:8} {outcome.seconds:5.1f}s  {mutant.name:38} {outcome.detail}")
-            print(f"{'':16}breaks: {mutant.guarantee}", flush=True)
-
-    bad = {name: o for name, o in outcomes.items() if o.verdict != "killed"}
-    total = sum(o.seconds for o in outcomes.values()) + baseline.seconds
-    print(f"\n{len(outcomes) - len(bad)} of {len(outcomes)} breaks killed in {total:.0f} s")
-    for name, outcome in bad.items():
-        print(f"  {outcome.verdict}: {name}")
-    return 1 if bad else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(MUTANTS, __doc__.split("\n\n")[0]))

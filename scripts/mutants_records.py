@@ -5,7 +5,7 @@ and of the sandbox's shapes. scripts/mutants.py runs them with the others.
 
 from __future__ import annotations
 
-from mutant import Mutant
+from mutant_runner import Mutant
 
 T_RECORDS = "tests/unit/test_records.py::"
 T_CONFORM = "tests/unit/test_conform.py::"
@@ -21,6 +21,7 @@ T_HTTP = "tests/unit/test_client_http.py::"
 T_HOSTILE = "tests/tap/test_hostile_servers.py::"
 T_SELECTION = "tests/tap/test_selection.py::"
 T_DRIFT = "tests/sandbox/test_sandbox_drift.py::"
+T_FAST = "tests/unit/test_record_fast_path.py::"
 T_PROPERTY = T_PROPERTIES + "test_every_record_validates_against_its_schema_whatever_mixmax_sends"
 
 RECORD_MUTANTS: tuple[Mutant, ...] = (
@@ -64,6 +65,22 @@ RECORD_MUTANTS: tuple[Mutant, ...] = (
             T_SELECTION + "test_a_stream_map_renames_the_stream_and_drops_a_field",
             T_SELECTION + "test_flattening_turns_nested_objects_into_columns",
         ),
+    ),
+    Mutant(
+        name="fast-path-writes-no-version",
+        guarantee="The record fast path writes the message the SDK's own path would",
+        file="tap_mixmax/client.py",
+        original="                version=self._stream_version,",
+        replacement="                version=None,",
+        tests=(T_FAST + "test_the_fast_path_writes_what_the_sdk_would",),
+    ),
+    Mutant(
+        name="fast-path-leaves-state-flushed",
+        guarantee="The record fast path has the side effects of the SDK's own path",
+        file="tap_mixmax/client.py",
+        original="        self.state_manager.is_flushed = False",
+        replacement="        pass",
+        tests=(T_FAST + "test_the_fast_path_writes_what_the_sdk_would",),
     ),
     # -- Every record matches its schema (issue 21) -----------------------------------------
     Mutant(

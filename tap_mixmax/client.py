@@ -26,7 +26,7 @@ from singer_sdk.singerlib import RecordMessage
 from tap_mixmax import errors
 from tap_mixmax.accounts import ACCOUNT_FIELD, ACCOUNT_FIELD_SCHEMA
 from tap_mixmax.checks import bookmark_datetime
-from tap_mixmax.logs import quiet_sdk_chatter
+from tap_mixmax.logs import stream_logger
 from tap_mixmax.pacing import RequestPacer, parse_retry_after
 from tap_mixmax.records import (
     EXTRA_FIELD,
@@ -38,6 +38,7 @@ from tap_mixmax.records import (
 )
 from tap_mixmax.redact import MASK, secret_forms
 from tap_mixmax.report import StreamFigures, SyncReport
+from tap_mixmax.sdk import request_duration_log_args
 from tap_mixmax.stopping import raise_if_stopping
 from tap_mixmax.transport import (
     Transport,
@@ -183,11 +184,7 @@ class MixmaxStream(RESTStream[t.Any]):
         super().__init__(tap, schema=schema)
         if account_mode:
             self.primary_keys = (ACCOUNT_FIELD, *(self.primary_keys or ()))
-        self._account_logger = (
-            super().logger.getChild(self.account) if self.account else super().logger
-        )
-        quiet_sdk_chatter(super().logger)  # the SDK's own lines for this stream
-        quiet_sdk_chatter(self._account_logger)
+        self._account_logger = stream_logger(super().logger, self.account)
         # `account` is the tap's own column: a field of that name from Mixmax stays in _extra.
         self._shaper = RecordShaper(self.schema, reserved=frozenset({ACCOUNT_FIELD}))
         self._transport = Transport(self.url_base, max_body_bytes=self.max_response_bytes)
@@ -206,8 +203,9 @@ class MixmaxStream(RESTStream[t.Any]):
         self._schema_written = False
         self._extracted_at = utc_now()
 
+    # singer-sdk 0.54 types it Logger, 0.55 LoggerAdapter: this is either (logs.stream_logger).
     @property
-    def logger(self) -> logging.Logger:
+    def logger(self) -> logging.Logger | logging.LoggerAdapter[logging.Logger]:  # type: ignore[override]
         return self._account_logger  # with `accounts`, lines name the account
 
     # -- connection ---------------------------------------------------------------
@@ -259,7 +257,7 @@ class MixmaxStream(RESTStream[t.Any]):
     # -- requests, pacing and retries ----------------------------------------------------
 
     def _request(
-        self, prepared_request: requests.PreparedRequest, context: Context | None
+        self, prepared_request: requests.PreparedRequest, context: Context | None = None
     ) -> requests.Response:
         self.pacer.wait_for_slot()
         self.figures.requests += 1
@@ -270,7 +268,7 @@ class MixmaxStream(RESTStream[t.Any]):
         )
         self._tap.api_reached = True  # type: ignore[attr-defined]
         self._write_request_duration_log(
-            endpoint=self.path, response=response, context=context, extra_tags=None
+            endpoint=self.path, response=response, **request_duration_log_args(context)
         )
         self.validate_response(response)
         return response

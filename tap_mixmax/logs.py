@@ -11,6 +11,7 @@ METRIC lines come back with `log_metrics: true` (or at DEBUG).
 from __future__ import annotations
 
 import logging
+import typing as t
 
 from singer_sdk.metrics import METRICS_LOGGER_NAME
 
@@ -48,6 +49,22 @@ def quiet_sdk_chatter(logger: logging.Logger) -> None:
     """Demote the SDK's chatter on this logger (filters do not inherit; idempotent)."""
     if _CHATTER not in logger.filters:
         logger.addFilter(_CHATTER)
+
+
+def stream_logger(
+    sdk_logger: logging.Logger | logging.LoggerAdapter[logging.Logger], account: str | None
+) -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    """A stream's logger, a child per account, with the SDK's chatter demoted on both.
+
+    singer-sdk 0.54 gives a stream a Logger; 0.55 wraps it in a LoggerAdapter that adds
+    `stream_name` to every record, so the account's logger gets the same wrapping.
+    """
+    adapter = sdk_logger if isinstance(sdk_logger, logging.LoggerAdapter) else None
+    base = adapter.logger if adapter is not None else t.cast(logging.Logger, sdk_logger)
+    logger = base.getChild(account) if account else base
+    quiet_sdk_chatter(base)  # the SDK's own lines for this stream
+    quiet_sdk_chatter(logger)
+    return logging.LoggerAdapter(logger, adapter.extra) if adapter is not None else logger
 
 
 class _MetricsGate(logging.Filter):

@@ -4,7 +4,8 @@ Every configured token (`api_token`, and each account's) is registered as soon a
 config is read. From then on every log record is masked as it is created (message,
 arguments, traceback and stack), whatever logger or handler it goes to, so no future
 log line can forget it; error messages printed by the CLI go through `redact` too, and
-pages are masked before their rows are read (tap_mixmax/transport.py).
+pages are masked before their rows are read (`secret_forms`, used by
+MixmaxStream.parse_page in tap_mixmax/client.py).
 """
 
 from __future__ import annotations
@@ -42,10 +43,6 @@ def register(values: Iterable[object]) -> None:
     install()
 
 
-def secrets() -> tuple[str, ...]:
-    return _registry.secrets
-
-
 def redact(text: str) -> str:
     """The text with every registered secret masked."""
     for secret in _registry.secrets:
@@ -60,14 +57,6 @@ def secret_forms(value: str) -> tuple[bytes, ...]:
         return ()
     forms = {value.strip(), quote(value.strip(), safe="")}
     return tuple(form.encode("utf-8", "replace") for form in forms)
-
-
-def redact_bytes(body: bytes, forms: Iterable[bytes]) -> bytes:
-    """A response body with these secret forms masked (a server may echo its token)."""
-    for raw in forms:
-        if raw in body:
-            body = body.replace(raw, MASK.encode())
-    return body
 
 
 _base_factory = logging.getLogRecordFactory()

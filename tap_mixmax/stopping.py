@@ -123,8 +123,3 @@ def signal_name(signum: int) -> str:
         return signal.Signals(signum).name
     except ValueError:
         return f"signal {signum}"
-
-
-def reset_for_tests() -> None:
-    _stop.clear()
-    _received.clear()

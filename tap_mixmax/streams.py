@@ -407,9 +407,3 @@ REFERENCE_STREAMS: tuple[type[MixmaxStream], ...] = (
     AppointmentLinksStream,
 )
 STREAM_TYPES = CORE_STREAMS + REFERENCE_STREAMS
-# Streams whose state holds a bookmark (a date): checked before anything is requested.
-BOOKMARKED_STREAMS: tuple[str, ...] = tuple(
-    vars(stream_type)["name"]
-    for stream_type in STREAM_TYPES
-    if isinstance(vars(stream_type).get("replication_key"), str)
-)

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,36 @@ def _stream_paths() -> dict[str, str]:
 STREAM_PATHS = _stream_paths()
 
 
+class StreamRecords(Mapping[str, list[dict[str, Any]]]):
+    """RECORD rows by stream: the streams that sent rows, and [] for any other real stream.
+
+    A name that is neither a stream of the tap nor one this output named (a misspelling)
+    raises KeyError, `get` included: a test must not pass by reading rows of nothing.
+    """
+
+    def __init__(self, by_stream: dict[str, list[dict[str, Any]]], named: set[str]) -> None:
+        self._by_stream = by_stream
+        self._named = named | set(by_stream)
+
+    def __getitem__(self, stream: str) -> list[dict[str, Any]]:
+        if stream not in self._named:
+            raise KeyError(f"{stream!r} is no stream of the tap nor of this output")
+        return self._by_stream.get(stream, [])
+
+    def get(self, stream: str, default: Any = None) -> Any:
+        rows = self[stream]  # raises on a misspelling, whatever the default
+        return rows if stream in self._by_stream else default
+
+    def __contains__(self, stream: object) -> bool:
+        return stream in self._by_stream  # only streams that sent rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_stream)
+
+    def __len__(self) -> int:
+        return len(self._by_stream)
+
+
 @dataclass
 class TapOutput:
     """Singer messages of one run, by type and stream."""
@@ -39,15 +69,18 @@ class TapOutput:
         return cls([json.loads(line) for line in text.splitlines() if line.strip()])
 
     @property
-    def records(self) -> dict[str, list[dict[str, Any]]]:
-        by_stream: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    def records(self) -> StreamRecords:
+        by_stream: dict[str, list[dict[str, Any]]] = {}
+        named = set(STREAM_PATHS)
         for message in self.messages:
             if message["type"] == "RECORD":
-                by_stream[message["stream"]].append(message["record"])
-        return by_stream
+                by_stream.setdefault(message["stream"], []).append(message["record"])
+            elif message["type"] == "SCHEMA":
+                named.add(message["stream"])  # a stream map's alias, say
+        return StreamRecords(by_stream, named)
 
     def ids(self, stream: str, key: str = "_id") -> list[str]:
-        return [record[key] for record in self.records.get(stream, [])]
+        return [record[key] for record in self.records[stream]]
 
     @property
     def states(self) -> list[dict[str, Any]]:

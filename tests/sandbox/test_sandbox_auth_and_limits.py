@@ -27,6 +27,7 @@ def test_token_is_derived_from_the_seed_and_can_be_chosen():
     assert Sandbox(seed=1, token="mine").token == "mine"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("style", ["delta", "epoch", "epoch_ms"])
 def test_rate_limit_headers_429_and_recovery(style):
     with Sandbox(seed=1, rate_limit=5, rate_window=2.0, reset_style=style) as sb:

@@ -199,6 +199,7 @@ def test_visibility_follows_team_membership(org, http):
     teams_of = {user: user_teams(http, org, user) for user in range(USERS)}
     assert len(teams_of[3]) > len(teams_of[0]), "user 3 should be in two teams"
     shared_teams = set(org.shared_ids("teams"))
+    shared_snippets_checked = 0
     for user in range(USERS):
         assert teams_of[user] & shared_teams, f"user {user} in no shared team"
         for team_id in teams_of[user] & shared_teams:
@@ -224,6 +225,8 @@ def test_visibility_follows_team_membership(org, http):
                 emails = {u["email"] for u in snippet["shared"]["users"]}
                 assert snippet["userId"] == org.user_ids[user] or email in emails
                 assert {t["_id"] for t in snippet["shared"]["teams"]} & teams_of[user]
+                shared_snippets_checked += 1
+    assert shared_snippets_checked, "no user sees a shared snippet: the check proves nothing"
 
 
 def test_shared_sequence_recipients_are_identical_for_every_member(org, http):
@@ -258,7 +261,9 @@ def test_shared_sequence_recipients_are_identical_for_every_member(org, http):
     for user in (0, 3):
         ids = org.ids("sequence_recipients", user=user)
         assert [r["_id"] for r in org.records("sequence_recipients", user=user)] == ids
-        for seq_id in shared & set(org.ids("sequences", user=user)):
+        seen_shared = shared & set(org.ids("sequences", user=user))
+        assert seen_shared, f"user {user} sees no shared sequence: the check proves nothing"
+        for seq_id in seen_shared:
             served = get(http, org, f"/sequences/{seq_id}/recipients", user, limit=300).json()
             assert {r["_id"] for r in served} <= set(ids)
 
@@ -281,6 +286,7 @@ def test_paging_over_merged_lists_returns_exactly_what_the_user_sees(org, http, 
             assert keys == sorted(keys, reverse=True), f"{segment} not newest first"
         rules = walk(http, org, "/rules", user, limit)
         assert [r["_id"] for r in rules] == org.ids("rules", user=user)
+        assert org.ids("teams", user=user), f"user {user} in no team: members go unchecked"
         for team_id in org.ids("teams", user=user):
             members = []
             cursor = None
@@ -358,10 +364,11 @@ def test_advance_grows_own_and_shared_data(http):
         }
         assert any(len(after[s]) > n for s, n in recipients_before.items())
         grown_seq = next(s for s, n in recipients_before.items() if len(after[s]) > n)
-        for user in range(5):
-            if grown_seq in sb.ids("sequences", user=user):
-                assert get(http, sb, f"/sequences/{grown_seq}/recipients", user,
-                           limit=300).json() == after[grown_seq]  # fmt: skip
+        members = [user for user in range(5) if grown_seq in sb.ids("sequences", user=user)]
+        assert len(members) >= 2, f"{grown_seq} is seen by {members}: the check proves little"
+        for user in members:
+            assert get(http, sb, f"/sequences/{grown_seq}/recipients", user,
+                       limit=300).json() == after[grown_seq]  # fmt: skip
         # Paging still returns exactly the merged list after the change.
         for user in (0, 3):
             assert [r["_id"] for r in walk(http, sb, "/snippets", user, 3)] == sb.ids(

@@ -21,7 +21,8 @@ def is_ms(value) -> bool:
 
 def test_id_formats(sb):
     for resource in ("messages", "teams", "livefeed"):
-        assert all(METEOR.match(i) for i in sb.ids(resource)), resource
+        ids = sb.ids(resource)
+        assert ids and all(METEOR.match(i) for i in ids), resource
     for resource in [
         "sequences",
         "sequence_recipients",
@@ -46,7 +47,17 @@ def test_id_formats(sb):
     assert METEOR.match(sb.records("users")[0]["_id"])
 
 
+TIMESTAMPED = (
+    "messages", "sequences", "sequence_recipients", "unsubscribes", "meeting_invites", "teams",
+    "rules", "rule_actions", "meeting_types", "code_snippets", "insights_reports",
+    "sequence_folders", "snippets", "snippet_tags", "polls", "qa", "yesno", "file_requests",
+    "livefeed", "livefeed_events",
+)  # fmt: skip
+
+
 def test_timestamp_formats(sb):
+    empty = [resource for resource in TIMESTAMPED if not sb.records(resource)]
+    assert not empty, f"no rows in {empty}: their formats would go unchecked"
     messages = sb.records("messages")
     assert all(is_ms(m["created"]) and is_ms(m["updatedAt"]) for m in messages)
     assert all(is_ms(m["sent"]) for m in messages if "sent" in m)
@@ -171,6 +182,8 @@ def test_advance_makes_new_and_changed_rows(fresh, http):
         assert set(summary["new"].get(resource, [])) == new, resource
         assert set(summary["changed"].get(resource, [])) == changed, resource
         assert new or changed, resource
+    for resource in ("messages", "livefeed", "sequences", "snippets", "polls"):
+        assert summary["changed"].get(resource), f"advance changed no {resource}"
     # Drafts that became sent keep `created`, get `sent`, and move `updatedAt`.
     for msg_id in summary["changed"]["messages"]:
         old, new_row = before["messages"][msg_id], after["messages"][msg_id]

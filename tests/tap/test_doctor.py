@@ -212,6 +212,7 @@ def test_a_rejected_token_fails_after_one_request(capsys, tmp_path):
     assert "sbx_not_a_real_token" not in out
 
 
+@pytest.mark.slow
 def test_nothing_answering_fails_with_the_host_named(capsys, tmp_path):
     with Sandbox(seed=42) as sb:
         url = sb.url  # the port is free once the sandbox stops
@@ -221,6 +222,7 @@ def test_nothing_answering_fails_with_the_host_named(capsys, tmp_path):
     assert token["seen"].startswith("no answer from 127.0.0.1: ConnectionError")
 
 
+@pytest.mark.slow
 def test_retry_after_is_honoured(capsys, tmp_path):
     with Sandbox(seed=42, scale="small", **BIG_LIST) as sb:
         sb.add_fault("429", nth=5, retry_after=2)
@@ -233,6 +235,7 @@ def test_retry_after_is_honoured(capsys, tmp_path):
     assert code == 0 and "Retry-After came 1 time: seconds" in str(report)
 
 
+@pytest.mark.slow
 def test_it_slows_down_before_the_limit_instead_of_hitting_it(capsys, tmp_path):
     with Sandbox(seed=42, scale="small", **BIG_LIST, rate_limit=16, rate_window=1.0) as sb:
         started = time.monotonic()

@@ -274,6 +274,7 @@ def slow_headers(request, conn):
     trickle(conn, response_bytes(200, page([])), every=0.3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("handler", [slow_body, slow_headers], ids=["body", "headers"])
 def test_request_timeout_bounds_the_whole_response_however_slowly_it_trickles(handler):
     with serving(handler) as api:
@@ -288,6 +289,7 @@ def test_request_timeout_bounds_the_whole_response_however_slowly_it_trickles(ha
     assert "unsubscribes" in str(caught.value)
 
 
+@pytest.mark.slow
 def test_the_retry_budget_holds_while_a_request_is_in_flight():
     def silent(request, conn):
         if request.path == "/v1/users/me":
@@ -323,6 +325,7 @@ def test_an_unknown_host_fails_within_the_first_contact_limit_naming_it(monkeypa
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.slow
 def test_a_blip_in_the_middle_of_a_sync_keeps_retrying_within_the_budget(monkeypatch):
     monkeypatch.setattr(client, "FIRST_CONTACT_SECONDS", 0.5)
     state = {"blipped": False}

@@ -18,7 +18,7 @@ from tap_harness import (
     tap_process,
 )
 
-from tap_mixmax.client import MixmaxStream
+from tap_mixmax.pacing import RequestPacer
 
 FAMILIES = {
     "messages": "messages",
@@ -56,12 +56,14 @@ def family_runs(sb) -> list[str]:
 
 
 def assert_exact(output: TapOutput, sb) -> None:
+    assert all(sb.ids(stream) for stream in STREAMS), "nothing to compare"
     for stream in STREAMS:
         ids = output.ids(stream)
         assert len(ids) == len(set(ids)), f"duplicates in {stream}"
         assert set(ids) == set(sb.ids(stream)), stream
 
 
+@pytest.mark.slow
 def test_lanes_interleave_families_and_lose_nothing():
     with sandbox_with() as sb:
         # Slow answers make the lanes overlap, as a slow API would.
@@ -81,18 +83,21 @@ def test_one_lane_syncs_one_family_after_another():
 
 
 def test_lanes_share_one_pacer_and_schema_goes_out_once(monkeypatch):
-    pacers: set[int] = set()
-    original = MixmaxStream._request
+    slots: collections.Counter[int] = collections.Counter()  # pacer -> requests it let go
+    original = RequestPacer.wait_for_slot
 
-    def spy(self, prepared_request, context):
-        pacers.add(id(self.pacer))
-        return original(self, prepared_request, context)
+    def spy(self):
+        slots[id(self)] += 1
+        return original(self)
 
-    monkeypatch.setattr(MixmaxStream, "_request", spy)
+    monkeypatch.setattr(RequestPacer, "wait_for_slot", spy)
     with sandbox_with() as sb:
         output = run_tap(sandbox_config(sb, max_parallel_streams=4), streams=STREAMS)
         assert_exact(output, sb)
-    assert len(pacers) == 1, "lanes must share the token's pacer"
+        sent = len(sb.requests)
+    assert len(slots) == 1, "lanes must share the token's pacer"
+    # Every request the sandbox saw waited for that pacer: no lane went around it.
+    assert sum(slots.values()) == sent > len(STREAMS)
     schemas = [m["stream"] for m in output.messages if m["type"] == "SCHEMA"]
     assert sorted(schemas) == sorted(STREAMS)
 
@@ -116,6 +121,7 @@ def test_the_final_state_holds_every_lanes_bookmark_and_no_other():
         )
 
 
+@pytest.mark.slow
 def test_a_failing_lane_lets_the_others_finish_then_fails_in_one_line(tmp_path):
     with sandbox_with() as sb:
         sb.add_fault("500", path="/polls", times=0)  # polls never succeeds
@@ -175,6 +181,7 @@ def test_records_of_each_stream_follow_its_schema_message():
     assert set(counts) == STREAMS
 
 
+@pytest.mark.slow
 def test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records(tmp_path):
     lanes = 3
     with sandbox_with(scale="medium", seed=13) as sb:

@@ -32,6 +32,7 @@ def busiest_window(times: list[float], window: float) -> int:
     return busiest
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_the_default_pace_stays_under_the_real_limit_and_uses_most_of_it(tmp_path):
     # No X-RateLimit-* headers: the tap's own pace is all that keeps it from 429s.
@@ -64,6 +65,7 @@ RETRY_AFTER = 3  # not 1: a tap that always waits a second must fail
 WAIT_SLACK = 1.0
 
 
+@pytest.mark.slow
 def test_a_429_waits_exactly_what_retry_after_says_in_seconds(caplog):
     with Sandbox(seed=5, scale="small", rate_limit=None) as sb:
         sb.add_fault("429", path="/messages", times=1, retry_after=RETRY_AFTER)
@@ -80,6 +82,7 @@ def test_a_429_waits_exactly_what_retry_after_says_in_seconds(caplog):
     assert f"{RETRY_AFTER:.1f} s" in waits[0].getMessage()
 
 
+@pytest.mark.slow
 def test_a_429_with_an_http_date_waits_until_that_date(httpserver):
     received: list[float] = []
     lock = threading.Lock()

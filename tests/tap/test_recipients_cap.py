@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from tap_harness import run_tap, sandbox_config
 
 from mixmax_sandbox import Sandbox
@@ -9,6 +10,7 @@ from mixmax_sandbox import Sandbox
 CAP = 10_000
 
 
+@pytest.mark.slow
 def test_the_cap_is_read_to_the_last_row_and_named_in_a_warning(caplog):
     with Sandbox(seed=3, scale="small", rate_limit=None, big_sequence_recipients=CAP + 50) as sb:
         by_sequence: dict[str, list[str]] = {}

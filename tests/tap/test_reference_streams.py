@@ -62,6 +62,8 @@ def test_rule_actions_come_embedded_without_a_request_per_rule(small_pages):
 def test_rule_filters_are_decoded_and_kept_raw(shared_sandbox, small_pages):
     output, _ = small_pages
     raw = {r["_id"]: r["filter"] for r in shared_sandbox.records("rules")}
-    for rule in output.records["rules"]:
+    rules = output.records["rules"]
+    assert rules and len(rules) == len(raw), "no rule synced: the check would prove nothing"
+    for rule in rules:
         assert rule["filter"] == raw[rule["_id"]]
         assert rule["filterObject"] == json.loads(raw[rule["_id"]])

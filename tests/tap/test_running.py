@@ -107,6 +107,7 @@ def test_a_stop_while_waiting_out_a_retry_after_is_prompt(tmp_path):
     assert tap.messages[-1]["type"] == "STATE"
 
 
+@pytest.mark.slow
 def test_a_second_ctrl_c_exits_at_once_even_when_the_first_cannot_finish(tmp_path):
     with sandbox_with(scale="medium") as sb:
         # Nobody reads stdout: the tap blocks writing, and the first stop cannot write
@@ -208,6 +209,7 @@ def test_the_default_log_tells_the_story_and_nothing_else(tmp_path):
     assert "Progress is not resumable" not in json.dumps(state)
 
 
+@pytest.mark.slow
 def test_a_long_sync_logs_progress_with_rows_requests_pace_and_waits(monkeypatch, caplog):
     from tap_harness import run_tap
 

@@ -64,6 +64,7 @@ def test_bad_accounts_config_is_one_clear_line(config, message):
 def test_accounts_alone_is_a_valid_config_and_keys_gain_account():
     tap = TapMixmax(config={**GOOD, "accounts": TWO})
     assert parse_accounts(tap.config) == [Account("alice", "tok-a"), Account("bob", "tok-b")]
+    assert tap.streams, "no streams: the loop below would prove nothing"
     for stream in tap.streams.values():
         assert stream.primary_keys[0] == "account", stream.name
         assert "account" in stream.schema["properties"], stream.name
@@ -258,6 +259,7 @@ def test_output_is_thread_safe_under_many_writers(monkeypatch):
         thread.join()
     output.close()
     seen: dict[str, int] = {}
+    bookmarks_checked = 0
     for line in raw.getvalue().splitlines():
         message = json.loads(line)
         if message["type"] == "RECORD":
@@ -267,4 +269,6 @@ def test_output_is_thread_safe_under_many_writers(monkeypatch):
             for name in accounts.accounts_in_state(message["value"]):
                 value = account_state(message["value"], name)["bookmarks"]["m"]
                 assert int(value["replication_key_value"]) <= seen[name]
+                bookmarks_checked += 1
     assert seen == {f"u{i}": 299 for i in range(4)}
+    assert bookmarks_checked, "no STATE held a bookmark: the check would prove nothing"
