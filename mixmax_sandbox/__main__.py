@@ -16,6 +16,7 @@ from .faults import parse_fault_spec
 from .paging import MAX_LIMIT
 from .ratelimit import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW, DEFAULT_RESET_STYLE, RESET_STYLES
 from .sandbox import DEFAULT_HOST, Sandbox
+from .shapes import SHAPES
 from .world import SCALES
 
 
@@ -124,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RESOURCE.FIELD",
         help="leave that field out of about half the rows, as Mixmax may",
     )
+    drift.add_argument(
+        "--shapes",
+        choices=SHAPES,
+        default=defaults.shapes,
+        help="documented: rows in the shapes the docs guessed, not those live rows show",
+    )
     return parser
 
 
@@ -151,6 +158,7 @@ def drift_of(args: argparse.Namespace) -> Drift:
         extra_fields=tuple(args.extra_field),
         optional_fields=tuple(args.optional_field),
         value_styles=values,
+        shapes=args.shapes,
     )
 
 

@@ -33,6 +33,7 @@ from .paging import (
     RECIPIENTS_MAX_LIMIT,
     BadRequest,
 )
+from .shapes import DOCUMENTED, SERVED, SHAPES, documented
 
 # How `timestamp_styles` writes a field: epoch ms, epoch seconds, ISO-8601, or an
 # RFC 2822 date ("Thu, 15 Jan 2026 12:00:00 GMT").
@@ -110,6 +111,8 @@ class Drift:
     # "resource.path" -> one of VALUE_STYLES; `[]` steps into lists, e.g.
     # {"livefeed.wasReplied": "number", "sequence_recipients.stages[].opens": "text"}
     value_styles: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # "documented": rows in the shapes the docs guessed, not those live rows show (shapes.py)
+    shapes: str = SERVED
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_limit <= MAX_LIMIT:
@@ -126,6 +129,8 @@ class Drift:
             _field_spec(spec)
             if style not in VALUE_STYLES:
                 raise ValueError(f"value style must be one of {VALUE_STYLES}")
+        if self.shapes not in SHAPES:
+            raise ValueError(f"shapes must be one of {SHAPES}")
 
     def request(self, path: str, params: Mapping[str, str]) -> dict[str, str]:
         """The parameters as the reference-shaped views should see them."""
@@ -171,11 +176,14 @@ class Drift:
             for owner, where in [_field_spec(spec)]
             if owner == resource
         }
-        if not styles and not extras and not optional and not values:
+        reshape = self.shapes == DOCUMENTED
+        if not styles and not extras and not optional and not values and not reshape:
             return body
 
         def rewrite(row: dict[str, Any]) -> dict[str, Any]:
             row = dict(row)  # rendered rows may share nested objects with the world
+            if reshape:
+                row = documented(resource, row)
             for name, style in styles.items():
                 if row.get(name) is not None:
                     row[name] = _restyle(row[name], style)

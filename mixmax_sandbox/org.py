@@ -28,6 +28,7 @@ from typing import Any
 
 from . import tagging
 from .ids import iso, meteor_id, object_id
+from .shapes import share_user
 from .world import (
     DAY_MS,
     DEFAULT_SORT_FIELD,
@@ -141,13 +142,12 @@ class SharedPool:
         coll.add(row, sort_ms)
         team.add(resource, (sort_ms, str(row[coll.id_field])))
 
-    def _shared_with(self, team: SharedTeam, owner: int) -> list[dict[str, Any]]:
-        """The snippet-style `shared` list: every other member, confirmed."""
-        return [
-            {"userEmail": self.people[m]["email"], "confirmed": True}
-            for m in team.members
-            if m != owner
-        ]
+    def _shared_with(self, team: SharedTeam, owner: int) -> dict[str, Any]:
+        """A snippet's or tag's `shared`: every other member, and the team, read-only."""
+        return {
+            "users": [share_user(self.people[m], SHARED_ROLE) for m in team.members if m != owner],
+            "teams": [{"_id": team.id, "role": SHARED_ROLE}],
+        }
 
     def _build_team(self, rng: random.Random, index: int, members: tuple[int, ...]) -> None:
         created = self._past(rng, 700, 300)

@@ -6,7 +6,8 @@ events, sequence recipients) are kept as compact tuples and rendered to JSON-rea
 per request from a per-row seed, so `large` builds in seconds and stays small in memory.
 Everything else is small and kept as dicts.
 
-Fields served per resource (types: ms = epoch-ms number, ISO = "...T..:..:..mmmZ" string):
+Fields served per resource, in the shapes live rows show (shapes.py has the documented
+ones); types: ms = epoch-ms number, ISO = "...T..:..:..mmmZ" string:
 
 - **users (/users/me)**:
     _id (Meteor), email, name, createdAt ISO, timezone
@@ -21,9 +22,9 @@ Fields served per resource (types: ms = epoch-ms number, ISO = "...T..:..:..mmmZ
     state (active/failed/completed), completedReason, lastStageSentOrdinal, rstFailed,
     analytics{events{opens,clicks,downloads}}, stages[{stageId, ordinal, type, state,
     messageId, from{email,name}, scheduledAt/sentAt/processedAt ms,
-    scheduleBetween{start,end,timezone}, opens, clicks, downloads, replied, senderReplied,
-    bounced, accepted, declined, tentative, hasOpens, hasLinks, hasFiles (flags; counts on
-    about half the rows), failedError}],
+    scheduleBetween{start,end (hours),timezone}, opens, clicks, downloads, replied,
+    senderReplied, bounced, accepted, declined, tentative, hasOpens, hasLinks, hasFiles
+    (0/1 flags; counts on about half the rows), failedError}],
     variables{} (only with includeVariables=true)
 - **messages**:
     _id (Meteor), userId, created ms, updatedAt ms, sent ms (sent only), scheduled ms
@@ -35,22 +36,22 @@ Fields served per resource (types: ms = epoch-ms number, ISO = "...T..:..:..mmmZ
     crmsConnected[], showContentTeamFeed, syncToOrg
 - **snippets**:
     _id, userId, createdAt ms, savedAt ms, savedBy, deletedAt ms/null, archivedAt ms/null,
-    title, source, name, shared[{userEmail,confirmed}] (1 in 5: a {users[],teams[]} object),
+    title, source, name, shared{users[{userId,email,role,accepted}],teams[]},
     customShortcut, isInline
 - **snippet_tags**:
-    _id, userId, createdAt ms, savedAt ms, name, shared[{userEmail,confirmed}] (odd rows: a
-    {users[],teams[]} object), isInline
+    _id, userId, createdAt ms, savedAt ms, name, shared{users[],teams[]}, isInline
 - **polls**:
     _id, userId, created ms, livePoll, question, title, options[{text,
     respondents[{email,name,respondedAt ISO}]}]
 - **unsubscribes**:
-    _id, userId, email, name, teamId (or null), messageId, createdAt ISO
+    _id, userId, email, name, teamId (or null), orgId, sequenceId, messageId, createdAt ISO
 - **livefeed**:
     _id (Meteor), messageId, userId, recipients[{email,name}], fromEmail, fromName, subject,
-    sent ms, service, serviceMessageId, serviceThreadId, includeInTeamLiveFeed 0/1,
-    showContentTeamFeed, lastEventAt ms/null, lastEventType, lastEventByEmail,
-    lastEventByName, numOpen, numClick, numDownload, permaLink, trackingMuted, wasReplied,
-    wasBounced, wasAccepted, wasDeclined, wasTentative
+    sent ms, service, serviceMessageId, serviceThreadId, lastEventAt ms/null, lastEventType,
+    lastEventByEmail, lastEventByName, numOpens, numClicks, numDownloads, permaLink, and the
+    0/1 flags includeInTeamLiveFeed, showContentTeamFeed, trackingMuted, wasReplied,
+    wasBounced, wasAccepted, wasDeclined, wasTentative, wasDeliveredWithTrackedOpens,
+    wasSentViaMixmax
 - **livefeed_events**:
     _id, type (opened/clicked/downloaded/replied/bounced), timestamp ms, recipientEmail,
     recipientName, country, region, city, os, program (nullable), isMobile 0/1/null,
@@ -74,8 +75,8 @@ Fields served per resource (types: ms = epoch-ms number, ISO = "...T..:..:..mmmZ
     _id, userId, createdAt ISO, updatedAt ISO, name, durationMin,
     daysFromNow{start,end,unit}, day0..day6{enabled,timeslots[{startTime,endTime}]},
     defaults{title,location,description}, link, buffer, calendarIds[], roundRobinQueue[]
-    (odd rows: an id and a number), ruleIds[], integrations{zoom,hangoutsMeet} (each
-    {enabled} or a bare boolean)
+    (numbers, odd rows), ruleIds[], integrations{zoom,hangoutsMeet} (booleans), and the
+    live-only keys of shapes.meeting_type_fields
 - **meeting_invites**:
     _id, userId, creationDate ms (a double), title, location, description, timezone,
     calendarName, locale, guestsCanModify, timeslots[{start ISO, end ISO,
@@ -95,7 +96,7 @@ Fields served per resource (types: ms = epoch-ms number, ISO = "...T..:..:..mmmZ
 - **user_preferences**:
     _id, userId, addUnsubscribeLinkToSequences, autoBccAddress,
     calendarAppointmentSlots{...}, defaultTrackingEnabled, signatures[], sendFromAccounts[],
-    workHours{day0..day6}, weekStartDay
+    workHours{day0..day6}, weekStartDay, and the live-only keys of shapes.preference_fields
 - **appointment_links**:
     userId, name (no _id: ids() returns userId)
 - **integration_*** (integrations.py) and **snippet_tag_snippets** (tagging.py)
@@ -116,6 +117,14 @@ from typing import Any, NamedTuple
 from . import tagging
 from .ids import UTC, iso, meteor_id, object_id, to_ms
 from .integrations import build_integrations
+from .shapes import (
+    WINDOW_END_HOUR,
+    WINDOW_START_HOUR,
+    meeting_type_fields,
+    preference_fields,
+    round_robin_queue,
+    share_user,
+)
 
 ANCHOR = dt.datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
 ANCHOR_MS = int(ANCHOR.timestamp() * 1000)
@@ -133,7 +142,6 @@ ISO_CREATED_AT_NUMBER_EVERY = 10  # 1 in 10 sequences has createdAt as epoch ms 
 # Fields Mixmax sends in more than one shape (the tap coerces them to one type): the
 # other shape is chosen by row index or per-row seed, never by a draw from the build's
 # random stream, so every id and count stays what it was.
-SHARED_OBJECT_EVERY = 5  # 1 in 5 snippets has `shared` as the {users, teams} object
 ERROR_RESPONSE_OBJECT_RATE = 0.5  # failed messages: errorResponse an object, not text
 
 # Paginated (sort) field of each list resource (docs/mixmax-api.md 1.4 and the contract).
@@ -453,16 +461,7 @@ def sequence_row(
         "crmsConnected": [{"name": "salesforce", "logTo": "lead"}] if rng.random() < 0.3 else [],
         "timezone": rng.choice(TIMEZONES),
         "shared": {
-            "users": [
-                {
-                    "userId": share_with["_id"],
-                    "email": share_with["email"],
-                    "role": "read-only",
-                    "accepted": True,
-                }
-            ]
-            if rng.random() < 0.3
-            else [],
+            "users": [share_user(share_with)] if rng.random() < 0.3 else [],
             "teams": [],
         },
     }
@@ -505,7 +504,7 @@ def render_recipient(
     )
     stages = []
     opens_total = clicks_total = downloads_total = 0
-    has_as_counts = rec.seed % 2 == 1  # hasOpens/hasLinks/hasFiles: counts, not flags
+    has_as_counts = rec.seed % 2 == 1  # hasOpens/hasLinks/hasFiles: counts, not 0/1
     for ordinal, stage_id in enumerate(seq["stages"]):
         scheduled = rec.created + ordinal * 2 * DAY_MS
         # Rendering never looks at the clock: a stage counts as sent by the time of
@@ -531,8 +530,8 @@ def render_recipient(
                 "sentAt": scheduled + 5_000 if sent else None,
                 "processedAt": scheduled + 5_000 if sent or failed else None,
                 "scheduleBetween": {
-                    "start": "09:00",
-                    "end": "17:00",
+                    "start": WINDOW_START_HOUR,
+                    "end": WINDOW_END_HOUR,
                     "timezone": seq["timezone"],
                 },
                 "opens": opens,
@@ -544,9 +543,9 @@ def render_recipient(
                 "accepted": 0,
                 "declined": 0,
                 "tentative": 0,
-                "hasOpens": opens if has_as_counts else opens > 0,
-                "hasLinks": clicks if has_as_counts else clicks > 0,
-                "hasFiles": 0 if has_as_counts else False,
+                "hasOpens": opens if has_as_counts else int(opens > 0),
+                "hasLinks": clicks if has_as_counts else int(clicks > 0),
+                "hasFiles": 0,
                 "failedError": "Recipient address rejected" if failed else None,
             }
         )
@@ -609,42 +608,28 @@ def snippet_row(
         "title": rng.choice(SUBJECTS).format(co="{{company}}"),
         "source": "<div>Hi {{firstName}},</div><div>...</div>",
         "name": f"Template {index + 1}",
-        "shared": _snippet_shares(rng.random() < 0.3, index, share_with),
+        "shared": _snippet_shares(rng.random() < 0.3, share_with),
         "customShortcut": f"t{index + 1}" if rng.random() < 0.3 else None,
         "isInline": rng.random() < 0.3,
     }
 
 
-def _snippet_shares(shared: bool, index: int, share_with: dict[str, Any]) -> Any:
-    """`shared` of a snippet: the documented list, or for some rows the object form."""
-    if index % SHARED_OBJECT_EVERY == SHARED_OBJECT_EVERY - 1:
-        users = (
-            [
-                {
-                    "userId": share_with["_id"],
-                    "email": share_with["email"],
-                    "role": "read-only",
-                    "accepted": True,
-                }
-            ]
-            if shared
-            else []
-        )
-        return {"users": users, "teams": []}
-    return [{"userEmail": share_with["email"], "confirmed": True}] if shared else []
+def _snippet_shares(shared: bool, share_with: dict[str, Any]) -> dict[str, Any]:
+    """`shared` of a snippet: the {users, teams} object that live rows carry."""
+    return {"users": [share_user(share_with)] if shared else [], "teams": []}
 
 
 def snippet_tag_row(
     rng: random.Random, created: int, index: int, owner: dict[str, Any]
 ) -> dict[str, Any]:
-    """A snippet tag (template folder) of `owner`, not shared (odd rows say so as an object)."""
+    """A snippet tag (template folder) of `owner`, not shared."""
     return {
         "_id": object_id(rng, created),
         "userId": owner["_id"],
         "createdAt": created,
         "savedAt": created + rng.randrange(DAY_MS * 10),
         "name": f"Folder {index + 1}",
-        "shared": {"users": [], "teams": []} if index % 2 else [],
+        "shared": {"users": [], "teams": []},
         "isInline": False,
     }
 
@@ -697,6 +682,8 @@ class World:
             raise ValueError(f"unknown scale overrides: {sorted(unknown)}")
         self.seed = seed
         self.user_index = user_index
+        # Every user of one sandbox belongs to one organisation (unsubscribes' `orgId`).
+        self.org_id = hashlib.sha256(f"mixmax-sandbox-org:{seed}".encode()).hexdigest()[:24]
         self.scale = scale
         self.size = {**SCALES[scale], **overrides}
         self.lock = threading.RLock()
@@ -994,21 +981,26 @@ class World:
             "serviceMessageId": f"{rng.getrandbits(64):016x}",
             "serviceThreadId": thread,
             "includeInTeamLiveFeed": 1 if rng.random() < 0.8 else 0,
-            "showContentTeamFeed": message["showContentTeamFeed"],
+            "showContentTeamFeed": int(message["showContentTeamFeed"]),
             "lastEventAt": last.timestamp if last else None,
             "lastEventType": last.type if last else None,
             "lastEventByEmail": last_person["email"] if last_person else None,
             "lastEventByName": last_person["name"] if last_person else None,
-            "numOpen": types.count("opened"),
-            "numClick": types.count("clicked"),
-            "numDownload": types.count("downloaded"),
+            "numOpens": types.count("opened"),
+            "numClicks": types.count("clicked"),
+            "numDownloads": types.count("downloaded"),
             "permaLink": f"https://app.mixmax.com/m/{thread}",
-            "trackingMuted": not message["trackingEnabled"],
-            "wasReplied": "replied" in types,
-            "wasBounced": "bounced" in types,
-            "wasAccepted": False,
-            "wasDeclined": False,
-            "wasTentative": False,
+            # Flags are 0/1 numbers on live rows (docs/mixmax-api.md 2.5).
+            "trackingMuted": int(not message["trackingEnabled"]),
+            "wasReplied": int("replied" in types),
+            "wasBounced": int("bounced" in types),
+            "wasAccepted": 0,
+            "wasDeclined": 0,
+            "wasTentative": 0,
+            "wasDeliveredWithTrackedOpens": int(
+                message["trackingEnabled"] and "bounced" not in types
+            ),
+            "wasSentViaMixmax": 1,
         }
 
     def served_events(self, message_id: str) -> list[EventSeed]:
@@ -1030,9 +1022,9 @@ class World:
             row = self.render_livefeed(self.collections["livefeed"].items[feed_id])
             totals["sent"] += 1
             totals["delivered"] += 0 if row["wasBounced"] else 1
-            totals["opened"] += 1 if row["numOpen"] else 0
-            totals["clicked"] += 1 if row["numClick"] else 0
-            totals["downloaded"] += 1 if row["numDownload"] else 0
+            totals["opened"] += 1 if row["numOpens"] else 0
+            totals["clicked"] += 1 if row["numClicks"] else 0
+            totals["downloaded"] += 1 if row["numDownloads"] else 0
             totals["replied"] += 1 if row["wasReplied"] else 0
             totals["bounced"] += 1 if row["wasBounced"] else 0
             totals["recipients"] += len(row["recipients"])
@@ -1192,12 +1184,16 @@ class World:
     def _unsubscribe(self, rng: random.Random, created: int) -> dict[str, Any]:
         person = rng.choice(self.contacts)
         messages = self.collections["messages"].keys
+        sequences = self.collections["sequences"].keys
         return {
             "_id": object_id(rng, created),
             "userId": self.me["_id"],
             "email": person["email"],
             "name": person["name"],
             "teamId": self.team_ids[0] if self.team_ids and rng.random() < 0.3 else None,
+            "orgId": self.org_id,
+            # From the row's own instant, not the random stream: the ids stay as they were.
+            "sequenceId": sequences[created % len(sequences)][1] if sequences else None,
             "messageId": rng.choice(messages)[1] if messages else None,
             "createdAt": iso(created),
         }
@@ -1338,14 +1334,10 @@ class World:
                 "link": f"https://cal.mixmax.com/sandbox/{index + 1}",
                 "buffer": 10,
                 "calendarIds": [self.me["email"]],
-                # Odd rows: a queue mixing ids and numbers, and bare booleans for one
-                # integration (zoom on odd rows, hangoutsMeet on even ones).
-                "roundRobinQueue": [me, 1000 + index] if index % 2 else [],
+                "roundRobinQueue": round_robin_queue(index),
                 "ruleIds": [],
-                "integrations": {
-                    "zoom": True if index % 2 else {"enabled": True},
-                    "hangoutsMeet": {"enabled": False} if index % 2 else False,
-                },
+                "integrations": {"zoom": True, "hangoutsMeet": False},
+                **meeting_type_fields(index),
             }
             type_ids.append(row["_id"])
             meeting_types.add(row)
@@ -1464,6 +1456,7 @@ class World:
                 for d in range(7)
             },
             "weekStartDay": 1,
+            **preference_fields(),
         }
         self.appointment_link = {"userId": me, "name": self.me["name"].lower().replace(" ", "-")}
 

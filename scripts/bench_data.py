@@ -1,9 +1,10 @@
 """Bench data the tap was not tuned to: every documented field filled, served by a plain
 HTTP server of pre-built pages (the raw loop that reads them is scripts/bench_raw.py).
 
-The rows follow mixmax-api.md (2.3 messages, 2.2 recipients with the fields Airbyte's
-live schema shows, 2.5 live-feed events), with every field present and non-empty:
-arrays hold several items, objects all their keys, HTML bodies a paragraph or two, and
+The rows follow docs/mixmax-api.md (2.3 messages, 2.2 recipients with the fields and
+types live rows show, 2.5 live-feed events, and 7.8's live-feed rows with their 0/1
+flags), with every field present and non-empty: arrays hold several items, objects all
+their keys, HTML bodies a paragraph or two, and
 timestamps the mix Mixmax sends (epoch ms, nested in arrays too). Pages are built once,
 before any timing, so the server's own CPU is never part of a measured process.
 """
@@ -116,10 +117,10 @@ def recipient(rng: random.Random, sequence_id: str, n: int) -> dict[str, Any]:
             "stageId": _hex(rng), "ordinal": ordinal, "type": "email", "state": "sent",
             "messageId": _meteor(rng), "from": sender, "scheduledAt": at,
             "sentAt": at + 60_000, "processedAt": at + 61_000,
-            "scheduleBetween": {"start": "09:00", "end": "17:00", "timezone": "Europe/Paris"},
+            "scheduleBetween": {"start": 9, "end": 17, "timezone": "Europe/Paris"},
             "opens": 2, "clicks": 1, "downloads": 0, "replied": 0, "senderReplied": 0,
             "bounced": 0, "accepted": 0, "declined": 0, "tentative": 0,
-            "hasOpens": True, "hasLinks": True, "hasFiles": False,
+            "hasOpens": 1, "hasLinks": 1, "hasFiles": 0,
             "failedError": "none",
         })  # fmt: skip
     first, last = person["name"].split()
@@ -164,6 +165,10 @@ def livefeed_row(rng: random.Random, n: int) -> dict[str, Any]:
         "service": "gmail", "serviceMessageId": f"{rng.getrandbits(64):016x}",
         "serviceThreadId": f"{rng.getrandbits(64):016x}", "includeInTeamLiveFeed": 1,
         "lastEventAt": sent + 7_200_000, "lastEventType": "clicked",
+        "numOpens": 3, "numClicks": 1, "numDownloads": 0, "showContentTeamFeed": 1,
+        "trackingMuted": 0, "wasReplied": 0, "wasBounced": 0, "wasAccepted": 0,
+        "wasDeclined": 0, "wasTentative": 0, "wasDeliveredWithTrackedOpens": 1,
+        "wasSentViaMixmax": 1,
     }  # fmt: skip
 
 

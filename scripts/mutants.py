@@ -3,8 +3,9 @@
 Each break below is applied alone to a copy of the repository, and only its guarding
 tests run there; a break they all pass "survives" and fails the run (how: see
 scripts/mutant_runner.py). `make mutants CHANGED=1` runs only the breaks that the work
-since main touches. Adding one (here, or in mutants_reliability.py for first contact,
-stops and the log):
+since main touches. Adding one (here, or in the files of breaks it gathers:
+mutants_reliability.py for first contact, stops and the log; mutants_records.py for
+records, schemas and the sandbox's shapes; mutants_reads.py and mutants_downstream.py):
 
     Mutant(
         name="short-name",
@@ -23,6 +24,7 @@ import sys
 from mutant_runner import Mutant, main
 from mutants_downstream import DOWNSTREAM_MUTANTS
 from mutants_reads import READ_MUTANTS
+from mutants_records import RECORD_MUTANTS
 from mutants_reliability import RELIABILITY_MUTANTS
 
 T_HTTP = "tests/unit/test_client_http.py::"
@@ -31,15 +33,11 @@ T_INC = "tests/tap/test_incremental.py::"
 T_FAULTS = "tests/tap/test_faults.py::"
 T_PACE = "tests/tap/test_pace.py::"
 T_PACER = "tests/unit/test_pacing.py::"
-T_RECORDS = "tests/unit/test_records.py::"
-T_DOCS = "tests/contract/test_doc_samples.py::"
 T_ACCOUNTS = "tests/tap/test_accounts_sync.py::"
 T_LANES = "tests/tap/test_lanes.py::"
 T_RESUME = "tests/tap/test_resume.py::"
 T_HOSTILE = "tests/tap/test_hostile_servers.py::"
 T_RUNNING = "tests/tap/test_running.py::"
-T_SELECTION = "tests/tap/test_selection.py::"
-T_FAST = "tests/unit/test_record_fast_path.py::"
 
 MUTANTS: tuple[Mutant, ...] = (
     # -- Every row: paging ------------------------------------------------------------
@@ -299,81 +297,7 @@ MUTANTS: tuple[Mutant, ...] = (
             T_FAULTS + "test_the_token_never_leaks_even_at_debug",
         ),
     ),
-    # -- Records ----------------------------------------------------------------------------
-    Mutant(
-        name="nested-timestamps-left-raw",
-        guarantee="Every timestamp, at any depth, is emitted as RFC 3339 UTC",
-        file="tap_mixmax/records.py",
-        original="        ) + _grouped([(path, fn) for path, fn in timestamps if len(path) > 1], TimestampError)",
-        replacement="        )",
-        tests=(
-            T_RECORDS + "test_shaper_converts_nested_timestamps_and_keeps_unknown_fields",
-            T_CORE + "test_every_timestamp_is_rfc3339_utc[sequence_recipients]",
-        ),
-    ),
-    Mutant(
-        name="top-level-timestamps-left-raw",
-        guarantee="Every timestamp is emitted as an RFC 3339 UTC string",
-        file="tap_mixmax/records.py",
-        original="        self._top_level = [path[0] for path, _ in timestamps if len(path) == 1]",
-        replacement="        self._top_level = []",
-        tests=(T_DOCS + "test_documented_message",),
-    ),
-    Mutant(
-        name="epoch-ms-read-as-seconds",
-        guarantee="Mixmax mixes epoch milliseconds and ISO-8601 strings",
-        file="tap_mixmax/records.py",
-        original="EPOCH_MS_THRESHOLD = 10**11",
-        replacement="EPOCH_MS_THRESHOLD = 10**14",
-        tests=(T_DOCS + "test_documented_livefeed_row_and_its_event",),
-    ),
-    Mutant(
-        name="unknown-fields-dropped",
-        guarantee="A top-level field the schema does not know is kept in _extra",
-        file="tap_mixmax/records.py",
-        original="        record[EXTRA_FIELD] = extra or None",
-        replacement="        record[EXTRA_FIELD] = None",
-        tests=(T_HTTP + "test_an_unknown_field_is_kept_in_extra_with_one_warning",),
-    ),
-    Mutant(
-        name="fast-path-ignores-selection-and-maps",
-        guarantee="Field selection, stream maps and flattening apply to every record",
-        file="tap_mixmax/client.py",
-        original="        if not self._records_go_out_as_they_are:",
-        replacement="        if False:",
-        tests=(
-            T_SELECTION + "test_a_deselected_field_is_left_out_of_every_record",
-            T_SELECTION + "test_a_stream_map_renames_the_stream_and_drops_a_field",
-            T_SELECTION + "test_flattening_turns_nested_objects_into_columns",
-        ),
-    ),
-    Mutant(
-        name="fast-path-writes-no-version",
-        guarantee="The record fast path writes the message the SDK's own path would",
-        file="tap_mixmax/client.py",
-        original="                version=self._stream_version,",
-        replacement="                version=None,",
-        tests=(T_FAST + "test_the_fast_path_writes_what_the_sdk_would",),
-    ),
-    Mutant(
-        name="fast-path-leaves-state-flushed",
-        guarantee="The record fast path has the side effects of the SDK's own path",
-        file="tap_mixmax/client.py",
-        original="        self.state_manager.is_flushed = False",
-        replacement="        pass",
-        tests=(T_FAST + "test_the_fast_path_writes_what_the_sdk_would",),
-    ),
-    Mutant(
-        name="unreadable-timestamp-lost",
-        guarantee="an unparsable timestamp is null and its raw value is kept in _extra",
-        file="tap_mixmax/records.py",
-        original="                except TimestampError:\n                    invalid[name] = raw_value(value)",
-        replacement="                except TimestampError:\n                    pass",
-        tests=(
-            T_RECORDS + "test_shaper_keeps_an_unreadable_timestamp_in_extra_instead_of_failing",
-            T_HTTP + "test_an_unreadable_replication_value_is_kept_and_does_not_stop_paging",
-        ),
-    ),
+    *RECORD_MUTANTS,  # scripts/mutants_records.py: records, their schemas, the shapes
     # -- Accounts and stopping -------------------------------------------------------------
     Mutant(
         name="accounts-share-one-state",

@@ -29,6 +29,7 @@ from tap_mixmax.pacing import RequestPacer, parse_retry_after
 from tap_mixmax.records import (
     EXTRA_FIELD,
     EXTRA_FIELD_SCHEMA,
+    MissingKeyError,
     RecordShaper,
     format_utc,
     to_datetime,
@@ -160,7 +161,8 @@ class MixmaxStream(RESTStream[t.Any]):
         if account_mode:
             self.primary_keys = (ACCOUNT_FIELD, *(self.primary_keys or ()))
         self._account_logger = stream_logger(super().logger, self.account)
-        self._shaper = RecordShaper(schema)  # the object form (open_objects)
+        # `account` is the tap's own column: a field of that name from Mixmax stays in _extra.
+        self._shaper = RecordShaper(schema, reserved=frozenset({ACCOUNT_FIELD}))  # object form
         self._transport = Transport(self.url_base, max_body_bytes=self.max_response_bytes)
         self._token_forms = secret_forms(self.api_token)
         report: SyncReport | None = getattr(tap, "report", None)
@@ -468,7 +470,13 @@ class MixmaxStream(RESTStream[t.Any]):
             for key, value in context.items():
                 if key in self._shaper.known:
                     row.setdefault(key, value)
-        record = self._shaper.shape(row)
+        try:
+            record = self._shaper.shape(row)
+        except MissingKeyError as missing:
+            raise errors.MixmaxError(
+                f"Mixmax sent a {self.name} row without its key {missing.key!r}: the tap "
+                "cannot emit a row that no target could key"
+            ) from None
         if self._finish is not None:
             record = self._finish(record)
         if self.account is not None:

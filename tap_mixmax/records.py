@@ -1,16 +1,24 @@
-"""Record shaping: one type per property, one RFC 3339 form per timestamp, nothing dropped.
+"""Record shaping: every value takes its property's declared type, at any depth.
 
-Mixmax mixes epoch-ms numbers and ISO strings, sometimes within one field
-(docs/mixmax-api.md 1.7). Every `format: date-time` property, at any depth, is converted
-to `YYYY-MM-DDTHH:MM:SS.mmmZ`: fixed width and UTC, so strings sort chronologically
-and bookmarks compare correctly. A few fields arrive in several shapes; each declares
-one JSON type (a union breaks targets that make one column per property) and names in
-`x-coerce` how the other shapes become it (COERCIONS). Top-level fields the schema does
-not know are kept in the `_extra` object column instead of being dropped.
+Each record leaves the shaper valid against its stream's schema, whatever JSON Mixmax sent.
+The schema drives it, property by property (`RecordShaper`):
+
+- A value of the declared type stays. Every `format: date-time` value, at any depth, is
+  converted to `YYYY-MM-DDTHH:MM:SS.mmmZ`: fixed width and UTC, so strings sort
+  chronologically and bookmarks compare correctly (Mixmax mixes epoch ms and ISO text).
+- A value of another type that converts without loss is converted (CONVERSIONS): 0/1 and
+  "true"/"false" to a boolean, a whole number to an integer, a number to its text, a
+  numeric text to a number. A few fields arrive in shapes of their own; each declares
+  one JSON type (a union breaks targets that make one column per property) and names in
+  `x-coerce` how the other shape becomes it (COERCIONS).
+- Anything else becomes null, and its raw value is kept in `_extra` under its location.
+- Top-level fields the schema does not know are kept in the `_extra` object column;
+  unknown fields inside objects stay where they are (the schemas never close an object).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -131,10 +139,12 @@ def raw_value(value: Any) -> Any:
     return value
 
 
-# The schema keyword naming how a property's other shapes become its one declared type.
-# Its value is a key of COERCIONS, or `object:<key>` (see coercion()).
+# The schema keyword naming how a property's other shape becomes its one declared type.
+# Its value is a key of COERCIONS, or `object:<key>` / `unwrap:<key>` (see coercion()).
 COERCE_KEYWORD = "x-coerce"
 OBJECT_COERCION = "object"
+UNWRAP_COERCION = "unwrap"
+SCALAR_TYPES = frozenset({"boolean", "integer", "number", "string"})
 
 
 class CoercionError(ValueError):
@@ -150,16 +160,9 @@ def to_json_text(value: Any) -> str:
 
 def to_integer(value: Any) -> int:
     """A flag-or-counter: true/false become 1/0; whole numbers (or their text) stay."""
-    kind = type(value)
-    if kind is int:
-        return value
-    if kind is bool:
+    if type(value) is bool:
         return int(value)
-    if kind is float and value.is_integer():
-        return int(value)
-    if kind is str and value.lstrip("-").isdigit() and str(int(value)) == value:
-        return int(value)
-    raise CoercionError(f"not an integer: {value!r}")
+    return to_whole(value)
 
 
 def to_array(value: Any) -> list[Any]:
@@ -173,32 +176,133 @@ def to_array(value: Any) -> list[Any]:
 
 
 def into_object(key: str, value: Any) -> dict[str, Any]:
-    """An object stays; a string, number or boolean becomes `{key: value}`."""
+    """An object stays; any other value becomes `{key: value}` (its type is then checked)."""
     if type(value) is dict:
         return value
-    if isinstance(value, (str, int, float)):
-        return {key: value}
-    raise CoercionError(f"not an object: {value!r}")
+    return {key: value}
+
+
+def unwrap(key: str, value: Any) -> Any:
+    """`{key: value}` and nothing else becomes `value`; any other object is refused."""
+    if type(value) is dict and len(value) == 1 and key in value:
+        return value[key]
+    raise CoercionError(f"not a {{{key}: ...}} object: {value!r}")
 
 
 Coercion = Callable[[Any], Any]
-# Name -> (the one JSON type it produces, the function). Each schema property using one
+# Name -> (the JSON types it can produce, the function). Each schema property using one
 # says in its `description` what Mixmax sends there (the README's coercions table).
-COERCIONS: dict[str, tuple[str, Coercion]] = {
-    "json-text": ("string", to_json_text),
-    "integer": ("integer", to_integer),
-    "array": ("array", to_array),
+COERCIONS: dict[str, tuple[frozenset[str], Coercion]] = {
+    "json-text": (frozenset({"string"}), to_json_text),
+    "integer": (frozenset({"integer"}), to_integer),
+    "array": (frozenset({"array"}), to_array),
 }
 
 
-def coercion(spec: str) -> tuple[str, Coercion]:
-    """(JSON type, function) of an `x-coerce` value; ValueError if it names none."""
+def coercion(spec: str) -> tuple[frozenset[str], Coercion]:
+    """(JSON types, function) of an `x-coerce` value; ValueError if it names none."""
     name, _, key = spec.partition(":")
     if name == OBJECT_COERCION and key:
-        return "object", functools.partial(into_object, key)
+        return frozenset({"object"}), functools.partial(into_object, key)
+    if name == UNWRAP_COERCION and key:
+        return SCALAR_TYPES, functools.partial(unwrap, key)
     if spec in COERCIONS:
         return COERCIONS[spec]
     raise ValueError(f"unknown {COERCE_KEYWORD} {spec!r}")
+
+
+# ---------------------------------------------------------------- lossless conversions
+# What a value of another JSON type becomes in a property of each type, when nothing is
+# lost; each raises CoercionError otherwise. (bool is not an int here: JSON keeps them apart.)
+_NUMBER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
+_INTEGER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+# Whole floats beyond 2**53 are not exact: their text is refused rather than rounded.
+_EXACT_FLOAT_LIMIT = 2**53
+
+
+def _number_of_text(text: str) -> int | float:
+    """The number a JSON-number text spells, as `json.loads` would read it."""
+    if _INTEGER_TEXT.match(text):
+        try:
+            return int(text)
+        except ValueError:  # longer than Python's int parsing limit
+            raise CoercionError(f"not a number: {text!r}") from None
+    if _NUMBER_TEXT.match(text):
+        number = float(text)
+        if math.isfinite(number):
+            return number
+    raise CoercionError(f"not a number: {text!r}")
+
+
+def to_boolean(value: Any) -> bool:
+    """0/1 (as numbers) and "true"/"false" are booleans; nothing else is."""
+    kind = type(value)
+    if kind is bool:
+        return value
+    if (kind is int or kind is float) and value in (0, 1):
+        return value == 1
+    if kind is str and value in ("true", "false"):
+        return value == "true"
+    raise CoercionError(f"not a boolean: {value!r}")
+
+
+def to_whole(value: Any) -> int:
+    """A whole number, or a number text that spells one exactly, is an integer."""
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is float and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if kind is str:
+        number = _number_of_text(value)
+        if isinstance(number, int):
+            return number
+        if number.is_integer() and abs(number) < _EXACT_FLOAT_LIMIT:
+            return int(number)
+    raise CoercionError(f"not an integer: {value!r}")
+
+
+def to_number(value: Any) -> int | float:
+    """A finite number stays; a number text becomes the number."""
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is float and math.isfinite(value):
+        return value
+    if kind is str:
+        return _number_of_text(value)
+    raise CoercionError(f"not a number: {value!r}")
+
+
+def to_text(value: Any) -> str:
+    """Text stays; a finite number becomes its JSON text (42 as "42")."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is int:
+        try:
+            return str(value)
+        except ValueError:  # longer than Python's int printing limit
+            raise CoercionError("a number too long to write as text") from None
+    if kind is float and math.isfinite(value):
+        return repr(value)
+    raise CoercionError(f"not text: {value!r}")
+
+
+def _refuse(value: Any) -> Any:
+    raise CoercionError(f"not of the declared type: {value!r}")
+
+
+# Declared type -> (the Python type kept as it is, the conversion of any other value).
+CONVERSIONS: dict[str, tuple[type | None, Coercion]] = {
+    "boolean": (bool, to_boolean),
+    "integer": (int, to_whole),
+    # A float may be NaN or Infinity, which JSON cannot hold: every float is checked.
+    "number": (int, to_number),
+    "string": (str, to_text),
+    "object": (dict, _refuse),
+    "array": (list, _refuse),
+}
 
 
 def declared_type(schema: Mapping[str, Any]) -> str | None:
@@ -237,52 +341,28 @@ def coercion_paths(schema: Mapping[str, Any]) -> list[tuple[Path, Coercion]]:
         if spec is None:
             continue
         produces, function = coercion(spec)
-        if declared_type(node) != produces:
+        if declared_type(node) not in produces:
             raise ValueError(
-                f"{'.'.join(path)}: {COERCE_KEYWORD} {spec} makes {produces}, "
+                f"{'.'.join(path)}: {COERCE_KEYWORD} {spec} makes {'/'.join(sorted(produces))}, "
                 f"but the schema says {node.get('type')}"
             )
         found.append((path, function))
     return found
 
 
-# One conversion at the end of a path: (last step, function, the error that means the
-# value cannot be kept). The last step is a property name, or `[]` for every list item.
-Step = tuple[str, Callable[[Any], Any], type[ValueError]]
+class MissingKeyError(ValueError):
+    """A row without a value for a key its schema requires: it cannot be emitted keyed."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
-def _grouped(
-    paths: list[tuple[Path, Callable[[Any], Any]]], error: type[ValueError]
-) -> list[tuple[Path, list[Step]]]:
-    """Conversions grouped by the path of their container, outermost first.
-
-    Siblings share one walk: a recipient's three stage flags cost one pass over `stages`.
-    """
-    groups: dict[Path, list[Step]] = {}
-    for path, function in paths:
-        groups.setdefault(path[:-1], []).append((path[-1], function, error))
-    return sorted(groups.items(), key=lambda group: len(group[0]))
-
-
-def _containers(node: Any, path: Path, trail: list[str | int]) -> Iterator[Any]:
-    """Every dict or list found at `path` below `node`; `trail` holds where, while out."""
-    if not path:
-        yield node
-        return
-    head, rest = path[0], path[1:]
-    if head == ARRAY_ITEMS:
-        if type(node) is list:
-            for index, item in enumerate(node):
-                trail.append(index)
-                yield from _containers(item, rest, trail)
-                trail.pop()
-        return
-    if type(node) is dict:
-        child = node.get(head)
-        if child is not None:
-            trail.append(head)
-            yield from _containers(child, rest, trail)
-            trail.pop()
+# A compiled schema node: (the Python type kept as it is, or None when every value is
+# converted; the conversion of any other value, raising ValueError; the walk into a kept
+# container, or None).
+Walk = Callable[[Any, list[str | int], dict[str, Any]], None]
+Spec = tuple[type | None, Coercion, Walk | None]
 
 
 def location(trail: list[str | int]) -> str:
@@ -293,77 +373,169 @@ def location(trail: list[str | int]) -> str:
     return text
 
 
-def _convert(
-    container: Any, steps: list[Step], trail: list[str | int], invalid: dict[str, Any]
-) -> None:
-    """Apply each step to its value in `container`; a value it refuses goes to `invalid`."""
-    for key, function, error in steps:
-        if key == ARRAY_ITEMS:
-            if type(container) is not list:
+def _either(first: Coercion, then: Coercion) -> Coercion:
+    """`first`, and where it refuses, `then`; a value `first` gives is passed to `then`."""
+
+    def convert(value: Any) -> Any:
+        with contextlib.suppress(CoercionError):
+            value = first(value)
+        return then(value)
+
+    return convert
+
+
+def compile_node(node: Mapping[str, Any]) -> Spec | None:
+    """How the shaper conforms values of one schema node; None for an untyped node."""
+    kind = declared_type(node)
+    if kind is None:
+        return None
+    kept, convert = CONVERSIONS[kind]
+    if node.get("format") == "date-time" and kind == "string":
+        kept, convert = None, normalize_timestamp  # every timestamp goes through it
+    spec = node.get(COERCE_KEYWORD)
+    if spec is not None:  # coercion_paths() checked that it can give the declared type
+        _, coerce = coercion(spec)
+        convert = coerce if convert is _refuse else _either(coerce, convert)
+    walk: Walk | None = None
+    if kind == "object" and node.get("properties"):
+        walk = _object_walk(
+            {name: s for name, prop in node["properties"].items() if (s := compile_node(prop))}
+        )
+    elif kind == "array" and isinstance(node.get("items"), Mapping):
+        items = compile_node(node["items"])
+        walk = _array_walk(items) if items is not None else None
+    return kept, convert, walk
+
+
+def plain_types(props: Mapping[str, Spec]) -> dict[str, type]:
+    """Name -> type of the properties whose value of that type needs nothing at all.
+
+    The hot path: one lookup and one `is` settle most values of a row.
+    """
+    return {name: kept for name, (kept, _, walk) in props.items() if kept and walk is None}
+
+
+def _object_walk(props: dict[str, Spec]) -> Walk:
+    plain = plain_types(props).get
+    spec_of = props.get
+
+    def walk(obj: dict[str, Any], trail: list[str | int], invalid: dict[str, Any]) -> None:
+        for name, raw in obj.items():
+            if raw is None or type(raw) is plain(name):
                 continue
-            for index, value in enumerate(container):
-                if value is not None:
-                    try:
-                        container[index] = function(value)
-                    except error:
-                        invalid[location([*trail, index])] = raw_value(value)
-                        container[index] = None
-        elif type(container) is dict:
-            value = container.get(key)
-            if value is not None:
+            spec = spec_of(name)
+            if spec is None:
+                continue  # an unknown nested field stays as it came
+            kept, convert, inner = spec
+            value = raw
+            if type(raw) is not kept:
                 try:
-                    container[key] = function(value)
-                except error:
-                    invalid[location([*trail, key])] = raw_value(value)
-                    container[key] = None
+                    value = convert(raw)
+                except ValueError:
+                    invalid[location([*trail, name])] = raw_value(raw)
+                    obj[name] = None
+                    continue
+                obj[name] = value
+            if inner is not None:
+                trail.append(name)
+                inner(value, trail, invalid)
+                trail.pop()
+
+    return walk
+
+
+def _array_walk(items: Spec) -> Walk:
+    kept, convert, inner = items
+
+    def walk(array: list[Any], trail: list[str | int], invalid: dict[str, Any]) -> None:
+        for index, raw in enumerate(array):
+            if raw is None:
+                continue
+            value = raw
+            if type(raw) is not kept:
+                try:
+                    value = convert(raw)
+                except ValueError:
+                    invalid[location([*trail, index])] = raw_value(raw)
+                    array[index] = None
+                    continue
+                array[index] = value
+            if inner is not None:
+                trail.append(index)
+                inner(value, trail, invalid)
+                trail.pop()
+
+    return walk
 
 
 class RecordShaper:
-    """Applies a stream schema's conventions to raw API rows, in place.
+    """Gives raw API rows their stream schema's shape, in place.
 
-    Each property keeps one JSON type: values of another shape are coerced as its
-    `x-coerce` says; timestamps are normalised. A value that would lose information
-    becomes null and its raw value goes to `_extra`, under its location.
+    Every value takes its property's one declared type (see the module docstring). A
+    value that would lose information becomes null and its raw value goes to `_extra`,
+    under its location. `reserved` names columns the tap fills itself (`account`): a
+    field of that name from the API is kept in `_extra`, like `_extra` itself.
     """
 
-    def __init__(self, schema: Mapping[str, Any]) -> None:
-        coercions = coercion_paths(schema)
-        timestamps = [(path, normalize_timestamp) for path in datetime_paths(schema)]
-        self._top_coercions = [(path[0], fn) for path, fn in coercions if len(path) == 1]
-        self._top_level = [path[0] for path, _ in timestamps if len(path) == 1]
-        # Coercions first: a wrapped item's own timestamps are then normalised too.
-        self._nested = _grouped(
-            [(path, fn) for path, fn in coercions if len(path) > 1], CoercionError
-        ) + _grouped([(path, fn) for path, fn in timestamps if len(path) > 1], TimestampError)
-        self.known = frozenset(schema.get("properties", {}))
+    def __init__(self, schema: Mapping[str, Any], reserved: frozenset[str] = frozenset()) -> None:
+        coercion_paths(schema)  # refuses an x-coerce that cannot give its declared type
+        reserved = reserved | {EXTRA_FIELD}
+        properties = schema.get("properties", {})
+        self._required = [key for key in schema.get("required", []) if key not in reserved]
+        props: dict[str, Spec] = {}
+        for name, prop in properties.items():
+            spec = compile_node(prop)
+            if spec is None or name in reserved:
+                continue
+            if name in self._required and declared_type(prop) == "string":
+                # A key must be there for the row to be emitted: any value keeps as text.
+                kept, _, inner = spec
+                spec = kept, to_json_text, inner
+            props[name] = spec
+        self._props = props
+        self._plain = plain_types(props).get
+        self.known = frozenset(properties) - reserved
         self.unknown_seen: set[str] = set()
 
     def shape(self, record: dict[str, Any]) -> dict[str, Any]:
-        """Coerce, normalise timestamps and move unknown top-level fields into `_extra`."""
+        """Conform every value, move unknown top-level fields into `_extra`.
+
+        Raises MissingKeyError for a row without a required key.
+        """
         invalid: dict[str, Any] = {}
-        for name, coerce in self._top_coercions:
-            value = record.get(name)
-            if value is not None:
-                try:
-                    record[name] = coerce(value)
-                except CoercionError:
-                    invalid[name] = raw_value(value)
-                    record[name] = None
-        for name in self._top_level:
-            value = record.get(name)
-            if value is not None:
-                try:
-                    record[name] = normalize_timestamp(value)
-                except TimestampError:
-                    invalid[name] = raw_value(value)
-                    record[name] = None
+        unknown: list[str] = []
+        plain = self._plain
+        spec_of = self._props.get
         trail: list[str | int] = []
-        for parent, steps in self._nested:
-            for container in _containers(record, parent, trail):
-                _convert(container, steps, trail, invalid)
-        unknown = record.keys() - self.known
+        for name, raw in record.items():
+            if type(raw) is plain(name):
+                continue
+            spec = spec_of(name)
+            if spec is None:
+                unknown.append(name)
+                continue
+            if raw is None:
+                continue
+            kept, convert, inner = spec
+            value = raw
+            if type(raw) is not kept:
+                try:
+                    value = convert(raw)
+                except ValueError:
+                    invalid[name] = raw_value(raw)
+                    record[name] = None
+                    continue
+                record[name] = value
+            if inner is not None:
+                trail.append(name)
+                inner(value, trail, invalid)
+                trail.pop()
+        for key in self._required:
+            if record.get(key) is None:
+                raise MissingKeyError(key)
         extra = {name: record.pop(name) for name in unknown}
+        if unknown:
+            self.unknown_seen.update(unknown)
         extra.update(invalid)
-        self.unknown_seen.update(unknown)
         record[EXTRA_FIELD] = extra or None
         return record

@@ -252,17 +252,33 @@ class RulesStream(MixmaxStream):
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         actions = row.pop(RULE_ACTIONS_FIELD, None)
-        if isinstance(actions, list) and any(child.selected for child in self.child_streams):
-            self.embedded_actions[row["_id"]] = actions
-        raw = row.get("filter")
-        try:
-            row["filterObject"] = json.loads(raw) if isinstance(raw, str) else None
-        except ValueError:
-            row["filterObject"] = None
-        return super().post_process(row, context)
+        record = super().post_process(row, context)
+        if record is None:
+            return None
+        # Actions that are not all rows are asked for per rule instead (nothing is lost).
+        if (
+            isinstance(actions, list)
+            and all(isinstance(action, dict) for action in actions)
+            and any(child.selected for child in self.child_streams)
+        ):
+            self.embedded_actions[record["_id"]] = actions
+        if record.get("filterObject") is None:  # Mixmax's own, when it sends one
+            record["filterObject"] = json_object(record.get("filter"))
+        return record
 
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         return {"ruleId": record["_id"]}
+
+
+def json_object(text: t.Any) -> dict[str, t.Any] | None:
+    """The object a JSON text holds, or None (the text itself is kept in its own field)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 class RuleActionsStream(ChildStream):

@@ -127,18 +127,21 @@ def test_other_timestamps_are_date_times(stream: str, where: str) -> None:
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.stem)
 def test_nullability(path: Path) -> None:
-    """Only `_id` and the replication key may be non-null; anything else may be missing."""
+    """Only a required key is non-null: any other value, replication keys and array items
+    included, may be missing or unreadable, and the tap then emits null (issue 21)."""
     stream = path.stem
-    key = REPLICATION_KEYS.get(stream)
-    walked = list(_walk(_load(path)))
-    assert walked, f"{stream} has no properties: the check would prove nothing"
-    for where, _, prop in walked:
-        if where in {"_id", key}:
-            continue
+    schema = _load(path)
+    required = set(schema.get("required", []))
+    assert required <= {"_id"}, f"{stream}: only _id may be required, not {required}"
+    nodes = [(where, prop) for where, _, prop in _walk(schema) if where not in required]
+    nodes += [(f"{where}[]", prop["items"]) for where, _, prop in _walk(schema) if "items" in prop]
+    assert nodes, f"{stream} has no properties: the check would prove nothing"
+    for where, prop in nodes:
         assert "null" in _types(prop), f"{stream}: {where} is not nullable"
+    key = REPLICATION_KEYS.get(stream)
     if key:
-        prop = _load(path)["properties"][key]
-        assert prop == {"type": "string", "format": "date-time"}, f"{stream}: {key}"
+        prop = schema["properties"][key]
+        assert prop == {"type": ["string", "null"], "format": "date-time"}, f"{stream}: {key}"
 
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.stem)

@@ -212,9 +212,9 @@ def message_engagement(served: Served) -> Mart:
                 "subject": feed.get("subject"),
                 "sent_at": sent_at,
                 "recipients": len(feed.get("recipients") or []),
-                "opens": feed.get("numOpen") or 0,
-                "clicks": feed.get("numClick") or 0,
-                "downloads": feed.get("numDownload") or 0,
+                "opens": feed.get("numOpens") or 0,
+                "clicks": feed.get("numClicks") or 0,
+                "downloads": feed.get("numDownloads") or 0,
                 "unique_openers": len(
                     {e["recipientEmail"].lower() for e in opened if e.get("recipientEmail")}
                 ),
@@ -224,7 +224,7 @@ def message_engagement(served: Served) -> Mart:
                 ),
                 "replied": bool(feed.get("wasReplied")),
                 "bounced": bool(feed.get("wasBounced")),
-                "first_open_is_exact": len(opened) >= (feed.get("numOpen") or 0),
+                "first_open_is_exact": len(opened) >= (feed.get("numOpens") or 0),
                 "last_activity_at": last_event or sent_at,
             }
         )

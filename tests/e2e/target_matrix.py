@@ -288,6 +288,8 @@ def canonical(kind: str | None, value: t.Any, target: Target, emitted: bool) -> 
         return json.loads(value)  # DuckDB's JSON arrives as text
     if kind == "integer" and isinstance(value, (Decimal, str)):
         return int(value)
+    if kind == "number" and isinstance(value, (int, float, Decimal, str)):
+        return float(value)  # text in a CSV, a Decimal from numeric, or the emitted number
     return value
 
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 import email.utils
 
 import pytest
-from conftest import get
+from conftest import get, walk
 
 from mixmax_sandbox import Sandbox
 from mixmax_sandbox.__main__ import build_parser, drift_of
 from mixmax_sandbox.drift import Drift, resource_of
+from mixmax_sandbox.shapes import (
+    LIVEFEED_COUNTERS,
+    LIVEFEED_FLAGS,
+    LIVEFEED_LIVE_ONLY,
+    MEETING_TYPE_LIVE_ONLY,
+    preference_fields,
+)
 
 EMPTY_WINDOW = "from:everyone sent:01/01/2001-01/02/2001"
 
@@ -112,6 +119,60 @@ def test_timestamp_styles_and_extra_fields_rewrite_only_their_resource(http):
         assert "mood" not in get(http, sb, "/yesno", limit=1).json()["results"][0]
 
 
+def test_by_default_rows_take_the_shapes_live_rows_show(sb, http):
+    """docs/mixmax-api.md, "Field sources": what the live-API connectors saw (R1, R8)."""
+    feed = walk(http, sb, "/livefeed", limit=300, query="from:everyone")[0]
+    flags = [row[f] for row in feed for f in (*LIVEFEED_FLAGS, *LIVEFEED_LIVE_ONLY)]
+    assert {type(v) for v in flags} == {int} and set(flags) == {0, 1}
+    assert all({"numOpens", "numClicks", "numDownloads"} <= row.keys() for row in feed)
+    assert not any(set(LIVEFEED_COUNTERS.values()) & row.keys() for row in feed)
+    windows = [s["scheduleBetween"] for r in sb.records("sequence_recipients") for s in r["stages"]]
+    assert windows and all((w["start"], w["end"]) == (9, 17) for w in windows)
+    assert all(type(s["shared"]) is dict for s in get(http, sb, "/snippets").json()["results"])
+    tags = get(http, sb, "/snippettags").json()["results"]
+    assert tags and all(type(tag["shared"]) is dict for tag in tags)
+    types = get(http, sb, "/meetingtypes").json()["results"]
+    assert all(type(v) is bool for t in types for v in t["integrations"].values())
+    queues = [m for t in types for m in t["roundRobinQueue"]]
+    assert queues and all(type(m) is int for m in queues)
+    assert all(t.keys() >= MEETING_TYPE_LIVE_ONLY for t in types)
+    assert len(preference_fields()) == 36
+    assert preference_fields().keys() <= get(http, sb, "/userpreferences/me").json().keys()
+    unsubscribes = get(http, sb, "/unsubscribes").json()["results"]
+    assert all(row["orgId"] and row["sequenceId"] for row in unsubscribes)
+
+
+def test_documented_shapes_are_a_drift_of_the_same_rows(sb, http):
+    with drifted(shapes="documented") as old:
+        feed = walk(http, old, "/livefeed", limit=300, query="from:everyone")[0]
+        assert [r["_id"] for r in feed] == [r["_id"] for r in sb.records("livefeed")]
+        served = {r["_id"]: r for r in sb.records("livefeed")}
+        for row in feed:
+            truth = served[row["_id"]]
+            assert row["numOpen"] == truth["numOpens"] and "numOpens" not in row
+            assert all(row[f] is bool(truth[f]) for f in LIVEFEED_FLAGS)
+            assert not LIVEFEED_LIVE_ONLY & row.keys()
+        seq = sb.records("sequences")[0]["_id"]
+        stages = [
+            s
+            for r in get(http, old, f"/sequences/{seq}/recipients", limit=300).json()
+            for s in r["stages"]
+        ]
+        assert stages and all(s["scheduleBetween"]["start"] == "09:00" for s in stages)
+        assert {type(s["hasOpens"]) for s in stages} == {bool}
+        snippets = get(http, old, "/snippets", limit=300).json()["results"]
+        assert all(type(s["shared"]) is list for s in snippets)
+        assert any(s["shared"] for s in snippets), "no shared snippet: the list form is empty"
+        types = get(http, old, "/meetingtypes").json()["results"]
+        assert all(type(v) is dict for t in types for v in t["integrations"].values())
+        assert all(type(m) is str for t in types for m in t["roundRobinQueue"])
+        assert not any(MEETING_TYPE_LIVE_ONLY & t.keys() for t in types)
+        prefs = get(http, old, "/userpreferences/me").json()
+        assert not preference_fields().keys() & prefs.keys()
+        assert "orgId" not in get(http, old, "/unsubscribes").json()["results"][0]
+        assert old.records("livefeed") == sb.records("livefeed")  # the world is unchanged
+
+
 def test_reset_as_an_http_date(http):
     with Sandbox(seed=1, reset_style="http_date") as sb:
         reset = get(http, sb, "/users/me").headers["X-RateLimit-Reset"]
@@ -135,7 +196,7 @@ def test_command_line_flags_build_the_drift():
          "--max-limit", "100", "--recipients-max-limit", "50", "--no-rules-expand",
          "--no-paging-flags",
          "--timestamp-style", "messages.created=rfc2822", "--extra-field", "polls.mood",
-         "--optional-field", "unsubscribes.userId"]
+         "--optional-field", "unsubscribes.userId", "--shapes", "documented"]
     )  # fmt: skip
     assert drift_of(args) == Drift(
         livefeed_query_param="search",
@@ -147,6 +208,7 @@ def test_command_line_flags_build_the_drift():
         timestamp_styles={"messages.created": "rfc2822"},
         extra_fields=("polls.mood",),
         optional_fields=("unsubscribes.userId",),
+        shapes="documented",
     )
     assert drift_of(build_parser().parse_args([])) == Drift()
 
@@ -155,7 +217,8 @@ def test_command_line_flags_build_the_drift():
     "bad",
     [{"max_limit": 301}, {"recipients_max_limit": 0},
      {"timestamp_styles": {"messages.created": "roman"}},
-     {"timestamp_styles": {"created": "ms"}}, {"extra_fields": ("mood",)}],
+     {"timestamp_styles": {"created": "ms"}}, {"extra_fields": ("mood",)},
+     {"shapes": "guessed"}],
 )  # fmt: skip
 def test_bad_drift_is_refused(bad):
     with pytest.raises(ValueError):

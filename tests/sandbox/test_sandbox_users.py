@@ -222,8 +222,9 @@ def test_visibility_follows_team_membership(org, http):
         email = org.records("users", user=user)[0]["email"]
         for snippet in org.records("snippets", user=user):
             if snippet["_id"] in set(org.shared_ids("snippets")):
-                emails = {s["userEmail"] for s in snippet["shared"]}
+                emails = {u["email"] for u in snippet["shared"]["users"]}
                 assert snippet["userId"] == org.user_ids[user] or email in emails
+                assert {t["_id"] for t in snippet["shared"]["teams"]} & teams_of[user]
                 shared_snippets_checked += 1
     assert shared_snippets_checked, "no user sees a shared snippet: the check proves nothing"
 
@@ -396,9 +397,11 @@ SINGLE_USER_IDS = {
     "sequence_folders": (4, "4ed760ee3e977a69"),
 }
 # Re-taken when fields got their second shapes (issue 14: snippets' `shared`, recipients'
-# `hasOpens`...), and when some sequence stages got replies (issue 17); only those fields
-# changed, every id and the advance stayed the same.
-SINGLE_USER_RECORDS = "7215bc9a729133de"
+# `hasOpens`...), when some sequence stages got replies (issue 17), and when the default
+# shapes became those live rows show (issue 21: `shared` objects, numeric
+# `scheduleBetween` and 0/1 `hasOpens`); only those fields changed, every id and the
+# advance stayed the same.
+SINGLE_USER_RECORDS = "6845c87ef9de3e08"
 SINGLE_USER_ADVANCE = "4badde0542096c87"
 SINGLE_USER_TOKEN = "sbx_5884ec5f7af0f1f5f5d1cd764c6eab72"
 

@@ -137,7 +137,7 @@ def test_livefeed_from_and_sent_filters_and_stats(sb, http):
     assert [r["_id"] for r in window] == expected and expected
     stats = pages[0]["stats"]
     assert stats["sent"] == len(expected)
-    assert stats["opened"] == sum(1 for r in feed if r["_id"] in expected and r["numOpen"])
+    assert stats["opened"] == sum(1 for r in feed if r["_id"] in expected and r["numOpens"])
     assert set(stats) >= {
         "sent", "delivered", "opened", "clicked", "downloaded", "replied", "bounced",
         "accepted", "declined", "tentative", "recipients", "percentages",
@@ -147,7 +147,7 @@ def test_livefeed_from_and_sent_filters_and_stats(sb, http):
 
 def test_livefeed_events_are_capped_at_200_newest(sb, http):
     feed = sb.records("livefeed")
-    capped = [row for row in feed if row["numOpen"] > 200]
+    capped = [row for row in feed if row["numOpens"] > 200]
     assert capped, "no message has more than 200 events"
     message_id = capped[0]["messageId"]
     events, pages = walk(http, sb, "/livefeed/events", limit=300, messageId=message_id)

@@ -417,6 +417,39 @@ def test_a_row_without_its_replication_key_is_emitted_and_does_not_move_the_book
     )
 
 
+def test_a_row_without_its_key_ends_the_sync_with_one_clear_line():
+    rows = [{"_id": 7, "created": NOW_MS}, {"created": NOW_MS - 1000}]  # the second: no key
+    with (
+        serving(raw_page(json.dumps(page(rows)))) as api,
+        pytest.raises(errors.MixmaxError) as caught,
+    ):
+        run_tap(config_for(api), streams={"messages"})
+    assert str(caught.value) == (
+        "Mixmax sent a messages row without its key '_id': the tap cannot emit a row that "
+        "no target could key"
+    )
+
+
+def test_rules_keep_mixmax_filter_objects_and_ask_for_actions_that_are_not_rows():
+    rules = [
+        {"_id": "r1", "filter": '{"a": 1}', "filterObject": {"b": 2}, "actions": [1, "x"]},
+        {"_id": "r2", "filter": "[1]", "actions": []},
+    ]
+
+    def handler(request, conn):
+        answers = {"/v1/users/me": ME, "/v1/rules": page(rules)}
+        answers["/v1/rules/r1/actions"] = page([{"_id": "a1", "ruleId": "r1"}])
+        send(conn, 200, answers[request.path])
+
+    with serving(handler) as api:
+        output = run_tap(config_for(api), streams={"rules", "rule_actions"})
+    emitted = {r["_id"]: r for r in output.records["rules"]}
+    assert emitted["r1"]["filterObject"] == {"b": 2}  # Mixmax's own, not overwritten
+    assert emitted["r2"]["filterObject"] is None  # a JSON list: `filter` keeps it
+    assert output.ids("rule_actions") == ["a1"]
+    assert [r.path for r in api.requests].count("/v1/rules/r1/actions") == 1
+
+
 def test_a_pathologically_nested_page_is_malformed_retried_then_one_line():
     text = '{"results": [{"_id": "x", "deep": ' + "[" * 100_000 + "]" * 100_000 + "}]}"
     with serving(raw_page(text)) as api, pytest.raises(errors.MixmaxError) as caught:

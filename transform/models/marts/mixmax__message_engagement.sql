@@ -49,15 +49,15 @@ select
   changed.subject,
   changed.sent_at,
   cast(coalesce(recipients.recipients, 0) as {{ mixmax_type('integer') }}) as recipients,
-  cast(coalesce(changed.num_open, 0) as {{ mixmax_type('integer') }}) as opens,
-  cast(coalesce(changed.num_click, 0) as {{ mixmax_type('integer') }}) as clicks,
-  cast(coalesce(changed.num_download, 0) as {{ mixmax_type('integer') }}) as downloads,
+  cast(coalesce(changed.num_opens, 0) as {{ mixmax_type('integer') }}) as opens,
+  cast(coalesce(changed.num_clicks, 0) as {{ mixmax_type('integer') }}) as clicks,
+  cast(coalesce(changed.num_downloads, 0) as {{ mixmax_type('integer') }}) as downloads,
   cast(coalesce(opens.unique_openers, 0) as {{ mixmax_type('integer') }}) as unique_openers,
   opens.first_opened_at,
   {{ mixmax_seconds_between('changed.sent_at', 'opens.first_opened_at') }} as seconds_to_first_open,
   coalesce(changed.was_replied, false) as replied,
   coalesce(changed.was_bounced, false) as bounced,
-  coalesce(opens.opens_loaded, 0) >= coalesce(changed.num_open, 0) as first_open_is_exact,
+  coalesce(opens.opens_loaded, 0) >= coalesce(changed.num_opens, 0) as first_open_is_exact,
   changed.last_activity_at
 from changed
 left join recipients on recipients.message_id = changed.message_id

@@ -1,4 +1,6 @@
--- The live feed: one row per sent message, with Mixmax's own activity counters.
+-- The live feed: one row per sent message, with Mixmax's own activity counters
+-- (`numOpens`, `numClicks`, `numDownloads`, as live rows name them) and its flags, which
+-- Mixmax sends as 0/1 and the tap emits as booleans.
 with livefeed as (
   {{ mixmax_source('livefeed', [
       ['_id', 'livefeed_id', 'string'],
@@ -10,11 +12,13 @@ with livefeed as (
       ['sent', 'sent_at', 'timestamp'],
       ['lastEventAt', 'last_event_at', 'timestamp'],
       ['lastEventType', 'last_event_type', 'string'],
-      ['numOpen', 'num_open', 'integer'],
-      ['numClick', 'num_click', 'integer'],
-      ['numDownload', 'num_download', 'integer'],
+      ['numOpens', 'num_opens', 'integer'],
+      ['numClicks', 'num_clicks', 'integer'],
+      ['numDownloads', 'num_downloads', 'integer'],
       ['wasReplied', 'was_replied', 'boolean'],
       ['wasBounced', 'was_bounced', 'boolean'],
+      ['wasDeliveredWithTrackedOpens', 'was_delivered_with_tracked_opens', 'boolean'],
+      ['wasSentViaMixmax', 'was_sent_via_mixmax', 'boolean'],
       ['trackingMuted', 'tracking_muted', 'boolean'],
       ['includeInTeamLiveFeed', 'include_in_team_live_feed', 'integer'],
   ]) }}
@@ -35,11 +39,13 @@ select
   sent_at,
   last_event_at,
   last_event_type,
-  num_open,
-  num_click,
-  num_download,
+  num_opens,
+  num_clicks,
+  num_downloads,
   was_replied,
   was_bounced,
+  was_delivered_with_tracked_opens,
+  was_sent_via_mixmax,
   tracking_muted,
   include_in_team_live_feed = 1 as include_in_team_live_feed
 from livefeed
