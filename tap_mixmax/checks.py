@@ -127,7 +127,27 @@ def check_config(config: Mapping[str, t.Any]) -> None:
     from tap_mixmax.accounts import parse_accounts  # noqa: PLC0415
     from tap_mixmax.client import DEFAULT_API_URL, MAX_PAGE_SIZE  # noqa: PLC0415
 
-    accounts = parse_accounts(config)
+    accounts = [(account.name, account.api_token) for account in parse_accounts(config)]
+    _check_credentials(config, accounts)
+    _check_numbers(config, MAX_PAGE_SIZE)
+    _check_user_agent(config.get("user_agent"))
+    _check_api_url(str(config.get("api_url", DEFAULT_API_URL)))
+    if config.get("start_date"):
+        try:
+            to_datetime(config["start_date"])
+        except TimestampError:
+            raise errors.ConfigError(
+                f"invalid config: start_date {config['start_date']!r} is not an ISO-8601 date"
+            ) from None
+    param = config.get("livefeed_query_param")
+    if param is not None and not QUERY_PARAM_NAME.fullmatch(str(param)):
+        raise errors.ConfigError(
+            "invalid config: livefeed_query_param must be a parameter name such as 'query'"
+        )
+
+
+def _check_credentials(config: Mapping[str, t.Any], accounts: list[tuple[str, str]]) -> None:
+    """`accounts`: (name, token) of each."""
     token = str(config.get("api_token") or "")
     if accounts and token:
         raise errors.ConfigError("invalid config: set api_token or accounts, not both")
@@ -135,30 +155,41 @@ def check_config(config: Mapping[str, t.Any]) -> None:
         raise errors.ConfigError("invalid config: api_token is empty (set api_token or accounts)")
     if token:
         check_token(token, "api_token")
-    for account in accounts:
-        check_token(account.api_token, f"the api_token of account {account.name!r}")
+    for name, account_token in accounts:
+        check_token(account_token, f"the api_token of account {name!r}")
     if accounts and config.get("emit_activate_version_messages"):
         raise errors.ConfigError(
             "invalid config: emit_activate_version_messages cannot be used with accounts "
             "(one account's table version would delete the other accounts' rows)"
         )
+
+
+def _check_numbers(config: Mapping[str, t.Any], max_page_size: int) -> None:
     for setting in POSITIVE_SETTINGS:
         if setting in config and float(config[setting]) < 1:
             raise errors.ConfigError(f"invalid config: {setting} must be at least 1")
     for setting in NON_NEGATIVE_SETTINGS:
         if setting in config and float(config[setting]) < 0:
             raise errors.ConfigError(f"invalid config: {setting} must be 0 or more")
-    user_agent = config.get("user_agent")
-    if user_agent:
-        try:
-            printable = str(user_agent).encode("latin-1").decode("latin-1").isprintable()
-        except UnicodeEncodeError:
-            printable = False
-        if not printable:
-            raise errors.ConfigError(
-                "invalid config: user_agent must be one line of plain printable text"
-            )
-    url = urlsplit(str(config.get("api_url", DEFAULT_API_URL)))
+    if not 1 <= int(config.get("page_size", max_page_size)) <= max_page_size:
+        raise errors.ConfigError(f"invalid config: page_size must be 1 to {max_page_size}")
+
+
+def _check_user_agent(user_agent: t.Any) -> None:
+    if not user_agent:
+        return
+    try:
+        printable = str(user_agent).encode("latin-1").decode("latin-1").isprintable()
+    except UnicodeEncodeError:
+        printable = False
+    if not printable:
+        raise errors.ConfigError(
+            "invalid config: user_agent must be one line of plain printable text"
+        )
+
+
+def _check_api_url(api_url: str) -> None:
+    url = urlsplit(api_url)
     try:
         host = url.hostname
     except ValueError:
@@ -171,20 +202,6 @@ def check_config(config: Mapping[str, t.Any]) -> None:
         raise errors.ConfigError(
             "invalid config: api_url must use https (plain http is only allowed for a "
             "loopback host such as the bundled sandbox)"
-        )
-    if config.get("start_date"):
-        try:
-            to_datetime(config["start_date"])
-        except TimestampError:
-            raise errors.ConfigError(
-                f"invalid config: start_date {config['start_date']!r} is not an ISO-8601 date"
-            ) from None
-    if not 1 <= int(config.get("page_size", MAX_PAGE_SIZE)) <= MAX_PAGE_SIZE:
-        raise errors.ConfigError(f"invalid config: page_size must be 1 to {MAX_PAGE_SIZE}")
-    param = config.get("livefeed_query_param")
-    if param is not None and not QUERY_PARAM_NAME.fullmatch(str(param)):
-        raise errors.ConfigError(
-            "invalid config: livefeed_query_param must be a parameter name such as 'query'"
         )
 
 

@@ -17,6 +17,7 @@ import sys
 import typing as t
 
 import click
+from typing_extensions import override
 
 from tap_mixmax import errors, stopping
 from tap_mixmax.checks import read_json_object
@@ -26,7 +27,7 @@ from tap_mixmax.redact import redact
 PROGRAM = "tap-mixmax"
 
 
-class JsonFile(click.ParamType):
+class JsonFile(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
     """A `--state` or `--catalog` file: read and checked here, handed on as text."""
 
     name = "file"
@@ -34,6 +35,7 @@ class JsonFile(click.ParamType):
     def __init__(self, what: str) -> None:
         self.what = what
 
+    @override
     def convert(
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> t.Any:

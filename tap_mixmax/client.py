@@ -20,6 +20,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
 from singer_sdk.singerlib import RecordMessage
+from typing_extensions import override
 
 from tap_mixmax import errors, open_objects
 from tap_mixmax.accounts import ACCOUNT_FIELD, ACCOUNT_FIELD_SCHEMA
@@ -111,11 +112,13 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
         self._stop_early = stop_early
         self._seen: set[str] = set()
 
+    @override
     def has_more(self, response: requests.Response) -> bool:
         if not page_body(response).get("hasNext"):
             return False
         return not self._stop_early()
 
+    @override
     def get_next(self, response: requests.Response) -> str | None:
         cursor = page_body(response).get("next")
         path = urlsplit(response.url).path
@@ -180,12 +183,14 @@ class MixmaxStream(RESTStream[t.Any]):
 
     # singer-sdk 0.54 types it Logger, 0.55 LoggerAdapter: this is either (logs.stream_logger).
     @property
+    @override
     def logger(self) -> logging.Logger | logging.LoggerAdapter[logging.Logger]:  # type: ignore[override]
         return self._account_logger  # with `accounts`, lines name the account
 
     # -- connection ---------------------------------------------------------------
 
     @property
+    @override
     def url_base(self) -> str:
         return str(self.config.get("api_url", DEFAULT_API_URL)).rstrip("/")
 
@@ -194,17 +199,20 @@ class MixmaxStream(RESTStream[t.Any]):
         return str(self._tap.api_token)  # type: ignore[attr-defined]
 
     @property
+    @override
     def http_headers(self) -> dict[str, str]:
         # The token travels in this header only, never in a URL.
         return {TOKEN_HEADER: self.api_token, "User-Agent": self.user_agent}
 
     @functools.cached_property
+    @override
     def user_agent(self) -> str:
         from tap_mixmax import __version__  # noqa: PLC0415
 
         return str(self.config.get("user_agent") or f"tap-mixmax/{__version__}")
 
     @property
+    @override
     def timeout(self) -> int:
         return int(self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT))
 
@@ -226,6 +234,7 @@ class MixmaxStream(RESTStream[t.Any]):
         return t.cast(RequestPacer, self._tap.pacer)  # type: ignore[attr-defined]
 
     @property
+    @override
     def requests_session(self) -> requests.Session:
         return self._transport.session
 
@@ -244,6 +253,7 @@ class MixmaxStream(RESTStream[t.Any]):
             figures=self.figures,
         )
 
+    @override
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Context | None = None
     ) -> requests.Response:
@@ -262,6 +272,7 @@ class MixmaxStream(RESTStream[t.Any]):
         self.validate_response(response)
         return response
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         self.pacer.observe(response.headers)
         status = response.status_code
@@ -328,16 +339,19 @@ class MixmaxStream(RESTStream[t.Any]):
         if not all(isinstance(row, dict) for row in rows):
             raise errors.MalformedPageError(f"Mixmax sent a row that is not an object on {path}")
 
-    def request_decorator(self, func: t.Callable) -> t.Callable:
+    @override
+    def request_decorator(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         return self.retrying.decorate(func)
 
     # -- paging ----------------------------------------------------------------------
 
+    @override
     def get_new_paginator(self) -> BaseAPIPaginator[t.Any]:
         if self.records_key is None:
             return SinglePagePaginator()
         return CursorPaginator(stop_early=self._page_was_before_cutoff)
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         if self.records_key is None:
             return {}
@@ -346,6 +360,7 @@ class MixmaxStream(RESTStream[t.Any]):
             params["next"] = next_page_token
         return params
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         # The envelope was checked in validate_response, before any retry decision.
         rows = t.cast(list[dict[str, t.Any]], self.rows_of(page_body(response)))
@@ -399,7 +414,8 @@ class MixmaxStream(RESTStream[t.Any]):
 
     # -- records ---------------------------------------------------------------------
 
-    def sync(self, context: Context | None = None) -> None:  # type: ignore[misc]
+    @override  # type: ignore[misc]  # @final in the SDK: tap_mixmax/sdk.py says why
+    def sync(self, context: Context | None = None) -> None:
         raise_if_stopping()  # no stream starts after SIGTERM or Ctrl-C
         started = time.monotonic()
         try:
@@ -407,6 +423,7 @@ class MixmaxStream(RESTStream[t.Any]):
         finally:
             self.figures.seconds += time.monotonic() - started
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         self._tap.check_connection()  # type: ignore[attr-defined]
         self._bookmark_key = self.replication_key  # read once: the SDK's is a property
@@ -465,6 +482,7 @@ class MixmaxStream(RESTStream[t.Any]):
         """A top-level endpoint the account cannot use: one warning, no records."""
         self.logger.warning("Skipping stream %s: %s", self.name, exc)
 
+    @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         if context:  # a child row names its parent, e.g. an event's messageId
             for key, value in context.items():
@@ -491,6 +509,7 @@ class MixmaxStream(RESTStream[t.Any]):
         self.figures.rows += 1
         return record
 
+    @override
     def _process_record(
         self,
         record: Record,
@@ -502,6 +521,7 @@ class MixmaxStream(RESTStream[t.Any]):
         if self.child_streams or partition_context:
             super()._process_record(record, child_context, partition_context)
 
+    @override
     def _write_schema_message(self) -> None:
         # The SDK writes it at every sync() call, i.e. once per parent row for a child
         # stream: once is what the Singer spec asks, and each costs a whole schema.
@@ -523,6 +543,7 @@ class MixmaxStream(RESTStream[t.Any]):
             and not maps[0].flattening_enabled
         )
 
+    @override
     def _write_record_message(self, record: Record) -> None:
         if not self._records_go_out_as_they_are:
             super()._write_record_message(record)
@@ -537,6 +558,7 @@ class MixmaxStream(RESTStream[t.Any]):
         )
         self.state_manager.is_flushed = False
 
+    @override
     def _increment_stream_state(
         self, latest_record: Record, *, context: Context | None = None
     ) -> None:
@@ -552,6 +574,7 @@ class ChildStream(MixmaxStream):
 
     state_partitioning_keys: t.ClassVar[list[str]] = []
 
+    @override
     def skip_unavailable(self, exc: errors.MixmaxError, context: Context | None) -> None:
         # The parent was deleted between its page and this request: skip it.
         self.logger.warning("Stream %s: skipping %s: %s", self.name, context, exc)

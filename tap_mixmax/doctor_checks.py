@@ -126,7 +126,7 @@ def probe_endpoint(visit: Visit, endpoint: Endpoint) -> Page:
     return visit.read(endpoint, params, path)
 
 
-def endpoint_finding(probe: Page) -> Finding:
+def endpoint_finding(probe: Page) -> Finding:  # noqa: PLR0911 (one return per kind of answer)
     endpoint, answer = probe.endpoint, probe.answer
     name, label = endpoint.name, f"{endpoint.path}:"
     if answer is None:

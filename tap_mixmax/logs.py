@@ -14,6 +14,7 @@ import logging
 import typing as t
 
 from singer_sdk.metrics import METRICS_LOGGER_NAME
+from typing_extensions import override
 
 TAP_LOGGER_NAME = "tap-mixmax"
 # The SDK's messages (as templates) that repeat per lane, account or parent row.
@@ -35,6 +36,7 @@ SDK_CHATTER = (
 class _ChatterToDebug(logging.Filter):
     """Lets the SDK's chatter through only when the logger is at DEBUG."""
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         template = getattr(record, "template", record.msg)
         if template in SDK_CHATTER and record.levelno > logging.DEBUG:
@@ -72,6 +74,7 @@ class _MetricsGate(logging.Filter):
 
     show = False
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         return self.show or logging.getLogger(TAP_LOGGER_NAME).isEnabledFor(logging.DEBUG)
 
@@ -117,6 +120,7 @@ LIBRARY_SYMPTOMS = frozenset(
 class _InTheTapsWords(logging.Filter):
     """A library's line as one line of the tap's own, without its traceback (unless DEBUG)."""
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         if logging.getLogger(TAP_LOGGER_NAME).isEnabledFor(logging.DEBUG):
             return True

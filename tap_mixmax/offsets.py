@@ -24,6 +24,7 @@ import typing as t
 from collections.abc import Callable
 
 from singer_sdk.pagination import BaseAPIPaginator
+from typing_extensions import override
 
 from tap_mixmax.client import ChildStream, page_body
 
@@ -121,6 +122,7 @@ class ProvenOffsetPaginator(BaseAPIPaginator[Window]):
         asked = self.limits.limit(self.stream, self.page_size)
         return Window(offset, capped_limit(asked, self.cap, offset))
 
+    @override
     def has_more(self, response: requests.Response) -> bool:
         rows = len(page_body(response))
         window = self.current_value
@@ -140,6 +142,7 @@ class ProvenOffsetPaginator(BaseAPIPaginator[Window]):
             self._unproven = (rows, window.limit)
         return True
 
+    @override
     def get_next(self, response: requests.Response) -> Window:
         # The rows actually served, not the limit asked: a clamped page is not skipped past.
         return self.window_at(self.current_value.offset + len(page_body(response)))
@@ -156,6 +159,7 @@ class OffsetChildStream(ChildStream):
     def offset_limits(self) -> OffsetLimits:
         return t.cast(OffsetLimits, self._tap.offset_limits)  # type: ignore[attr-defined]
 
+    @override
     def get_new_paginator(self) -> ProvenOffsetPaginator:
         return ProvenOffsetPaginator(
             self.name,
@@ -165,6 +169,7 @@ class OffsetChildStream(ChildStream):
             self._warn_cap,
         )
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         window = t.cast(Window, next_page_token)
         return {**self.extra_params, "offset": window.offset, "limit": window.limit}

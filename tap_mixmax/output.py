@@ -12,6 +12,7 @@ import sys
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from singer_sdk.singerlib.encoding.simple import Message, StateMessage
+from typing_extensions import override
 
 from tap_mixmax import errors
 from tap_mixmax.stopping import raise_if_stopping
@@ -20,11 +21,13 @@ from tap_mixmax.stopping import raise_if_stopping
 class StateFlushingWriter(MsgSpecWriter):
     """msgspec JSON lines, flushed when a STATE message is written."""
 
+    @override
     def serialize_message(self, message: Message) -> bytes:  # type: ignore[override]
         # Each line in its own bytes: the SDK's writer reuses one module-wide buffer,
         # which lanes, accounts and the SIGTERM handler would splice into each other.
         return encoder.encode(message.to_dict()) + b"\n"
 
+    @override
     def write_message(self, message: Message) -> None:
         raise_if_stopping()
         try:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from singer_sdk.singerlib.encoding.simple import Message, SchemaMessage, StateMessage
+from typing_extensions import override
 
 from tap_mixmax.first_contact import FirstContact
 from tap_mixmax.pacing import RequestPacer
@@ -140,9 +141,11 @@ class PartWriter(GenericSingerWriter[t.Any, Message]):
         self._output = output
         self._part = part
 
+    @override
     def serialize_message(self, message: Message) -> t.Any:
         return self._output.serialize(message)
 
+    @override
     def write_message(self, message: Message) -> None:
         self._output.write(self._part, message)
 

@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import typing as t
 
+from typing_extensions import override
+
 from tap_mixmax.client import ChildStream, MixmaxStream
 from tap_mixmax.offsets import OffsetChildStream
 from tap_mixmax.records import format_utc, to_datetime
@@ -42,6 +44,7 @@ class SequencesStream(MixmaxStream):
     path = "/sequences"
     primary_keys = ("_id",)
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         self._recipients = RecipientsPass(self.config, self.stream_state.get(RecipientsPass.KEY))
         yield from super().get_records(context)
@@ -49,6 +52,7 @@ class SequencesStream(MixmaxStream):
         if any(child.selected for child in self.child_streams):
             self.stream_state[RecipientsPass.KEY] = self._recipients.finished()
 
+    @override
     def generate_child_contexts(
         self, record: Record, context: Context | None
     ) -> t.Iterable[Context | None]:
@@ -155,12 +159,14 @@ class LivefeedStream(MixmaxStream):
     is_sorted = False
     lookback_setting = "livefeed_activity_days"
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         start = self.get_starting_replication_key_value(context)
         # In the records' own form: "…00Z" and "…00.000Z" are one instant, not two.
         self._last_sync_bookmark = None if start is None else format_utc(to_datetime(start))
         yield from super().get_records(context)
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         terms = [LIVEFEED_FROM_TERM]
         if self._cutoff:
@@ -176,6 +182,7 @@ class LivefeedStream(MixmaxStream):
     def query_param(self) -> str:
         return str(self.config.get("livefeed_query_param") or LIVEFEED_QUERY_PARAM)
 
+    @override
     def generate_child_contexts(
         self, record: Record, context: Context | None
     ) -> t.Iterable[Context | None]:
@@ -205,6 +212,7 @@ class LivefeedEventsStream(ChildStream):
     primary_keys = ("_id",)
     parent_stream_type = LivefeedStream
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)
         params[LIVEFEED_EVENTS_MESSAGE_PARAM] = (context or {})["messageId"]
@@ -218,6 +226,7 @@ class TeamsStream(MixmaxStream):
     path = "/teams"
     primary_keys = ("_id",)
 
+    @override
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         return {"teamId": record["_id"]}
 
@@ -247,9 +256,11 @@ class RulesStream(MixmaxStream):
         # Actions of the rule being emitted, handed to rule_actions right after it.
         self.embedded_actions: dict[str, list[dict[str, t.Any]]] = {}
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         return {**super().get_url_params(context, next_page_token), **RULES_EXPAND_PARAMS}
 
+    @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         actions = row.pop(RULE_ACTIONS_FIELD, None)
         record = super().post_process(row, context)
@@ -266,6 +277,7 @@ class RulesStream(MixmaxStream):
             record["filterObject"] = json_object(record.get("filter"))
         return record
 
+    @override
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         return {"ruleId": record["_id"]}
 
@@ -289,6 +301,7 @@ class RuleActionsStream(ChildStream):
     primary_keys = ("_id",)
     parent_stream_type = RulesStream
 
+    @override
     def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         rules = t.cast(RulesStream, self._tap.streams[RulesStream.name])
         embedded = rules.embedded_actions.pop((context or {}).get("ruleId", ""), None)
@@ -304,6 +317,7 @@ class SnippetTagsStream(MixmaxStream):
     path = "/snippettags"
     primary_keys = ("_id",)
 
+    @override
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         return {"snippetTagId": record["_id"]}
 

@@ -13,6 +13,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.plugin_base import _ConfigInput
 from singer_sdk.singerlib.encoding.simple import StateMessage
+from typing_extensions import override
 
 from tap_mixmax import errors, streams
 from tap_mixmax.accounts import (
@@ -288,15 +289,18 @@ class TapMixmax(Tap):
         self._connection_checked = self.part.streams is not None
         self.first_contact = self.part.first_contact or FirstContact()
 
+    @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # Before the SDK's JSON Schema check, whose messages quote values: secrets are
         # registered for masking, and tokens and `accounts` are read as users write them.
         self._config = normalize_config(self._config)
         return super()._validate_config(raise_errors=raise_errors)
 
+    @override
     def _setup_signal_handlers(self) -> None:
         """The CLI handles SIGTERM and SIGINT (tap_mixmax/stopping.py), not the SDK."""
 
+    @override
     def discover_streams(self) -> list[Stream]:
         only = self.part.streams  # a lane builds its own family only
         return [
@@ -328,7 +332,8 @@ class TapMixmax(Tap):
 
     @property
     def account_logger(self) -> logging.Logger:
-        return self.logger.getChild(self.part.account) if self.part.account else self.logger
+        logger: logging.Logger = self.logger
+        return logger.getChild(self.part.account) if self.part.account else logger
 
     @property
     def account_mode(self) -> bool:
@@ -338,7 +343,8 @@ class TapMixmax(Tap):
     # The SDK marks sync_all final. With `accounts`, the one stream loop becomes one per
     # account (tap_mixmax/accounts.py); within an account, a few stream families run at
     # once (tap_mixmax/lanes.py). Each part is a tap of its own, syncing the SDK's way.
-    def sync_all(self) -> None:  # type: ignore[misc]
+    @override  # type: ignore[misc]  # @final in the SDK: tap_mixmax/sdk.py says why
+    def sync_all(self) -> None:
         if not self.is_whole_run:
             self._sync_part()
             return
@@ -468,6 +474,7 @@ class TapMixmax(Tap):
     # -- the command line: files are read here, so a mistake is one line naming the file
 
     @classmethod
+    @override
     def cb_config(
         cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]
     ) -> _ConfigInput:
@@ -478,6 +485,7 @@ class TapMixmax(Tap):
         return _ConfigInput(config=config, parse_env="ENV" in value)
 
     @classmethod
+    @override
     def get_singer_command(cls) -> click.Command:
         from tap_mixmax.cli import JsonFile  # noqa: PLC0415
 

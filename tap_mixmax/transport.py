@@ -35,6 +35,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from typing_extensions import override
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
@@ -75,6 +76,7 @@ class Origin:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
 
+    @override
     def __str__(self) -> str:
         return f"{self.scheme}://{self.hostport}"
 
@@ -139,6 +141,7 @@ def _attach(sock: socket.socket | None, *, connected: bool = False) -> None:
 class _WatchedHTTPConnection(HTTPConnection):
     """A connection whose sockets the current request's watch can shut, even connecting."""
 
+    @override
     def _new_conn(self) -> socket.socket:
         # urllib3's own, with its errors, around _connect instead of create_connection.
         try:
@@ -156,10 +159,12 @@ class _WatchedHTTPConnection(HTTPConnection):
         sys.audit("http.client.connect", self, self.host, self.port)
         return sock
 
+    @override
     def connect(self) -> None:
         super().connect()  # TCP, a proxy's tunnel, and for https the TLS handshake
         _attach(self.sock, connected=True)
 
+    @override
     def request(self, *args: t.Any, **kwargs: t.Any) -> None:
         if self.sock is not None:  # a kept-alive connection, opened by an earlier request
             _attach(self.sock, connected=True)
@@ -240,10 +245,12 @@ _WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 class _WatchedAdapter(HTTPAdapter):
     """requests' adapter, with connections whose sockets the watchdog can shut."""
 
+    @override
     def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
 
+    @override
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: t.Any) -> t.Any:
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
         manager.pool_classes_by_scheme = _WATCHED_POOLS
