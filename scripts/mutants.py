@@ -128,7 +128,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="retry-after-read-as-one-second",
         guarantee="waits exactly as long as Retry-After says",
-        file="tap_mixmax/client.py",
+        file="tap_mixmax/api.py",
         original='            retry_after = parse_retry_after(response.headers.get("Retry-After"))',
         replacement="            retry_after = 1.0",
         tests=(T_PACE + "test_a_429_waits_exactly_what_retry_after_says_in_seconds",),
@@ -172,11 +172,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="rate-headers-ignored",
         guarantee="stops when X-RateLimit-Remaining reaches 0 until X-RateLimit-Reset",
-        file="tap_mixmax/client.py",
-        original="    def validate_response(self, response: requests.Response) -> None:\n"
-        "        self.pacer.observe(response.headers)",
-        replacement="    def validate_response(self, response: requests.Response) -> None:\n"
-        "        pass",
+        file="tap_mixmax/api.py",
+        original="        self.pacer.observe(response.headers)",
+        replacement="        pass",
         tests=(
             T_FAULTS + "test_a_tight_server_limit_is_obeyed_from_its_headers_alone",
             T_ACCOUNTS + "test_accounts_sync_concurrently_and_each_within_its_own_server_limit",
@@ -223,7 +221,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="5xx-not-retried",
         guarantee="retries 500, 502, 503, 504",
-        file="tap_mixmax/client.py",
+        file="tap_mixmax/api.py",
         original="        if status >= 500:",
         replacement="        if status >= 600:",
         tests=(T_FAULTS + "test_each_transient_fault_is_retried_and_the_sync_is_exact[list-500]",),
@@ -255,7 +253,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="non-json-200-fatal",
         guarantee="retries a 200 whose body is not valid JSON",
-        file="tap_mixmax/client.py",
+        file="tap_mixmax/api.py",
         original="            raise errors.MalformedPageError(\n"
         '                f"Mixmax sent a page that is not valid JSON on {path}"',
         replacement="            raise errors.BadRequestError(\n"
@@ -268,7 +266,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="broken-row-half-used",
         guarantee="A page is parsed whole before any of its rows is emitted",
-        file="tap_mixmax/client.py",
+        file="tap_mixmax/api.py",
         original="        if not all(isinstance(row, dict) for row in rows):",
         replacement="        if False:",
         tests=(T_HTTP + "test_a_page_with_a_broken_row_is_retried_whole_and_never_half_emitted",),
@@ -351,7 +349,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="token-in-a-page",
         guarantee="A page quoting the token is masked before its rows are read",
-        file="tap_mixmax/client.py",
+        file="tap_mixmax/api.py",
         original="                content = content.replace(form, MASK.encode())",
         replacement="                pass",
         tests=(T_HOSTILE + "test_a_token_the_server_echoes_is_masked_everywhere_even_at_debug",),
@@ -471,16 +469,6 @@ MUTANTS: tuple[Mutant, ...] = (
         original="    return logging.LoggerAdapter(logger, adapter.extra) if adapter is not None else logger",
         replacement="    return logger",
         tests=("tests/unit/test_logs.py",),
-    ),
-    Mutant(
-        name="duration-metric-args-dropped",
-        guarantee="The tap runs on singer-sdk 0.54, which requires the metric's context",
-        file="tap_mixmax/sdk.py",
-        original='        return {"context": context, "extra_tags": None}',
-        replacement="        return {}",
-        tests=(
-            T_HTTP + "test_follows_next_while_has_next_and_stops_on_the_last_page_even_with_next",
-        ),
     ),
     Mutant(
         name="no-progress-lines",

@@ -39,8 +39,8 @@ RELIABILITY_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="blips-held-to-first-contact",
         guarantee="A blip in the middle of a sync keeps retrying within the budget",
-        file="tap_mixmax/client.py",
-        original="        self.retrying.first_contact.answer_received()",
+        file="tap_mixmax/api.py",
+        original="        self.first_contact.answer_received()",
         replacement="        pass",
         tests=(T_HOSTILE + "test_a_blip_in_the_middle_of_a_sync_keeps_retrying_within_the_budget",),
     ),

@@ -6,27 +6,21 @@ import datetime as dt
 import functools
 import json
 import logging
-import time
 import typing as t
 from collections.abc import Callable, Iterable
 from importlib import resources
 from urllib.parse import urlsplit
 
 import requests
-from singer_sdk import RESTStream
-from singer_sdk.helpers._state import PROGRESS_MARKER_NOTE, PROGRESS_MARKERS
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
-from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
 from tap_mixmax import errors, open_objects
 from tap_mixmax.accounts import ACCOUNT_FIELD, ACCOUNT_FIELD_SCHEMA
+from tap_mixmax.api import MixmaxAPI, TokenAuth, page_body, rows_of
 from tap_mixmax.checks import bookmark_datetime
 from tap_mixmax.logs import stream_logger
-from tap_mixmax.pacing import RequestPacer, parse_retry_after
 from tap_mixmax.records import (
     EXTRA_FIELD,
     EXTRA_FIELD_SCHEMA,
@@ -35,19 +29,16 @@ from tap_mixmax.records import (
     format_utc,
     to_datetime,
 )
-from tap_mixmax.redact import MASK, secret_forms
 from tap_mixmax.report import StreamFigures, SyncReport, counted
 from tap_mixmax.retrying import Retrying
-from tap_mixmax.sdk import request_duration_log_args
+from tap_mixmax.sdk import PROGRESS_MARKER_NOTE, PROGRESS_MARKERS, SdkStream, utc_now
 from tap_mixmax.stopping import raise_if_stopping
-from tap_mixmax.transport import Transport
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
     from singer_sdk.tap_base import Tap
 
 DEFAULT_API_URL = "https://api.mixmax.com/v1"
-TOKEN_HEADER = "X-API-Token"
 MAX_PAGE_SIZE = 300  # docs/mixmax-api.md 1.4: MAX_LIMIT
 DEFAULT_REQUEST_TIMEOUT = 60
 DEFAULT_RETRY_BUDGET_SECONDS = 900
@@ -62,15 +53,6 @@ RESUME_NOTE = (
     "The bookmark moves when the stream finishes; a sync resumed from this state re-reads "
     "the stream from replication_key_value and loses nothing."
 )
-# The longest server message quoted in an error line.
-MESSAGE_EXCERPT_CHARS = 160
-
-_BODY_ATTR = "_mixmax_body"
-
-
-def page_body(response: requests.Response) -> t.Any:
-    """The parsed JSON of a response, parsed once (validation caches it)."""
-    return getattr(response, _BODY_ATTR)
 
 
 @functools.cache
@@ -80,23 +62,6 @@ def load_schema(name: str) -> dict[str, t.Any]:
     schema: dict[str, t.Any] = json.loads(text)
     schema.setdefault("properties", {})[EXTRA_FIELD] = EXTRA_FIELD_SCHEMA
     return schema
-
-
-def one_line(text: str, limit: int = MESSAGE_EXCERPT_CHARS) -> str:
-    """Server text as one short line (it may hold newlines, HTML, anything)."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def _api_message(response: requests.Response) -> str:
-    """Mixmax's own `message`, or the start of a non-JSON (proxy) body."""
-    try:
-        body = json.loads(response.content)
-    except (ValueError, RecursionError):
-        return one_line(response.text)
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return one_line(body["message"])
-    return ""
 
 
 class CursorPaginator(BaseAPIPaginator[str | None]):
@@ -134,7 +99,7 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
         return cursor
 
 
-class MixmaxStream(RESTStream[t.Any]):
+class MixmaxStream(SdkStream):
     """Base for every Mixmax stream. Subclasses declare; this class does the work."""
 
     records_key: str | None = "results"  # None: the body is the record (or a bare array)
@@ -166,8 +131,6 @@ class MixmaxStream(RESTStream[t.Any]):
         self._account_logger = stream_logger(super().logger, self.account)
         # `account` is the tap's own column: a field of that name from Mixmax stays in _extra.
         self._shaper = RecordShaper(schema, reserved=frozenset({ACCOUNT_FIELD}))  # object form
-        self._transport = Transport(self.url_base, max_body_bytes=self.max_response_bytes)
-        self._token_forms = secret_forms(self.api_token)
         report: SyncReport | None = getattr(tap, "report", None)
         self.figures = report.figures_for(self.name) if report else StreamFigures()
         self._report = report
@@ -178,8 +141,7 @@ class MixmaxStream(RESTStream[t.Any]):
         self._rows_in_window = 0
         self._rows_without_key = 0
         self._unknown_reported: set[str] = set()
-        self._schema_written = False
-        self._extracted_at = utc_now()
+        self.extracted_at = utc_now()
 
     # singer-sdk 0.54 types it Logger, 0.55 LoggerAdapter: this is either (logs.stream_logger).
     @property
@@ -195,14 +157,9 @@ class MixmaxStream(RESTStream[t.Any]):
         return str(self.config.get("api_url", DEFAULT_API_URL)).rstrip("/")
 
     @property
-    def api_token(self) -> str:
-        return str(self._tap.api_token)  # type: ignore[attr-defined]
-
-    @property
-    @override
-    def http_headers(self) -> dict[str, str]:
-        # The token travels in this header only, never in a URL.
-        return {TOKEN_HEADER: self.api_token, "User-Agent": self.user_agent}
+    def api(self) -> MixmaxAPI:
+        """The token's one API object, shared with the tap's other streams and lanes."""
+        return t.cast(MixmaxAPI, self._tap.api)  # type: ignore[attr-defined]
 
     @functools.cached_property
     @override
@@ -212,132 +169,29 @@ class MixmaxStream(RESTStream[t.Any]):
         return str(self.config.get("user_agent") or f"tap-mixmax/{__version__}")
 
     @property
-    @override
-    def timeout(self) -> int:
-        return int(self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT))
-
-    @property
-    def max_response_bytes(self) -> int:
-        megabytes = self.config.get("max_response_megabytes", DEFAULT_MAX_RESPONSE_MEGABYTES)
-        return int(float(megabytes) * 2**20)
-
-    @property
-    def retry_budget(self) -> float:
-        return float(self.config.get("retry_budget_seconds", DEFAULT_RETRY_BUDGET_SECONDS))
-
-    @property
     def page_size(self) -> int:
         return max(1, min(int(self.config.get("page_size", MAX_PAGE_SIZE)), MAX_PAGE_SIZE))
 
-    @property
-    def pacer(self) -> RequestPacer:
-        return t.cast(RequestPacer, self._tap.pacer)  # type: ignore[attr-defined]
-
-    @property
-    @override
-    def requests_session(self) -> requests.Session:
-        return self._transport.session
-
-    # -- requests, pacing and retries ----------------------------------------------------
+    # -- requests: the SDK's public hooks, each handing over to the API object -----------
 
     @functools.cached_property
     def retrying(self) -> Retrying:
-        """This stream's retries (built on first use: the tap sets its pacer after us)."""
-        return Retrying(
-            stream=self.name,
-            budget=self.retry_budget,
-            first_contact=self._tap.first_contact,  # type: ignore[attr-defined]
-            pacer=self.pacer,
-            origin=self._transport.origin,
-            logger=self.logger,
-            figures=self.figures,
-        )
+        """This stream's retries (built on first use: the tap builds its API after us)."""
+        return self.api.retrying(self.name, self.logger, self.figures)
 
+    @functools.cached_property
     @override
-    def _request(
-        self, prepared_request: requests.PreparedRequest, context: Context | None = None
-    ) -> requests.Response:
-        self.retrying.first_contact.before_try()
-        self.pacer.wait_for_slot()
-        self.figures.requests += 1
-        if self._report is not None:
-            self._report.request_sent()
-        response = self._transport.send(
-            prepared_request, timeout=self.timeout, deadline=self.retrying.deadline()
-        )
-        self.retrying.first_contact.answer_received()
-        self._write_request_duration_log(
-            endpoint=self.path, response=response, **request_duration_log_args(context)
-        )
-        self.validate_response(response)
-        return response
+    def requests_session(self) -> requests.Session:
+        return self.api.session(self.retrying, self.figures)
+
+    @property
+    @override
+    def authenticator(self) -> TokenAuth:
+        return self.api.auth
 
     @override
     def validate_response(self, response: requests.Response) -> None:
-        self.pacer.observe(response.headers)
-        status = response.status_code
-        path = urlsplit(response.url).path
-        if status == 429:
-            self.figures.rate_limited += 1
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise errors.RateLimitedError(f"rate limited on {path}", retry_after)
-        if status >= 500:
-            raise errors.TransientAPIError(
-                f"Mixmax answered {status} {response.reason} on {path}: {_api_message(response)}"
-            )
-        if status == 401:
-            raise errors.AuthError(
-                f"Mixmax rejected the API token (401 on {path}): it is missing or wrong. "
-                f"Create one at {errors.TOKEN_HELP_URL} and set api_token."
-            )
-        if status == 403:
-            raise errors.ForbiddenError(
-                f"Mixmax refused access (403 on {path}): the token lacks access, or the "
-                f"Mixmax plan has no API access. {_api_message(response)}".rstrip()
-            )
-        if status == 404:
-            raise errors.NotFoundError(f"Mixmax has no {path} (404): {_api_message(response)}")
-        if status >= 400:
-            raise errors.BadRequestError(
-                f"Mixmax refused a request the tap built ({status} on {path}): "
-                f"{_api_message(response)}"
-            )
-        body = self.parse_page(response.content, path)
-        self.check_envelope(body, path)
-        setattr(response, _BODY_ATTR, body)
-
-    def parse_page(self, content: bytes, path: str) -> t.Any:
-        """A page's JSON, with any echo of the token masked before a row is read."""
-        for form in self._token_forms:
-            if form in content:
-                content = content.replace(form, MASK.encode())
-        try:
-            return json.loads(content)
-        except RecursionError:
-            raise errors.MalformedPageError(
-                f"Mixmax sent a page nested too deeply to read on {path}"
-            ) from None
-        except ValueError as exc:
-            raise errors.MalformedPageError(
-                f"Mixmax sent a page that is not valid JSON on {path}"
-            ) from exc
-
-    def rows_of(self, body: t.Any) -> list[t.Any] | None:
-        """The rows of a page body, or None when the envelope has no list of them."""
-        if self.records_key is None:
-            return body if isinstance(body, list) else [body]
-        rows = body.get(self.records_key) if isinstance(body, dict) else None
-        return rows if isinstance(rows, list) else None
-
-    def check_envelope(self, body: t.Any, path: str) -> None:
-        """A page we cannot read whole is retried, never half-used."""
-        rows = self.rows_of(body)
-        if rows is None:
-            raise errors.MalformedPageError(
-                f"Mixmax sent a page without a '{self.records_key}' list on {path}"
-            )
-        if not all(isinstance(row, dict) for row in rows):
-            raise errors.MalformedPageError(f"Mixmax sent a row that is not an object on {path}")
+        self.api.validate(response, self.records_key, self.figures)
 
     @override
     def request_decorator(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
@@ -363,9 +217,9 @@ class MixmaxStream(RESTStream[t.Any]):
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         # The envelope was checked in validate_response, before any retry decision.
-        rows = t.cast(list[dict[str, t.Any]], self.rows_of(page_body(response)))
+        rows = t.cast(list[dict[str, t.Any]], rows_of(page_body(response), self.records_key))
         self._page_rows, self._rows_in_window = len(rows), 0  # post_process counts
-        self._extracted_at = utc_now()  # a page is extracted at once
+        self.extracted_at = utc_now()  # a page is extracted at once
         return rows
 
     # -- incremental: newest-first lists with a client-side cutoff ---------------------------
@@ -414,14 +268,13 @@ class MixmaxStream(RESTStream[t.Any]):
 
     # -- records ---------------------------------------------------------------------
 
-    @override  # type: ignore[misc]  # @final in the SDK: tap_mixmax/sdk.py says why
-    def sync(self, context: Context | None = None) -> None:
+    @override
+    def before_sync(self) -> None:
         raise_if_stopping()  # no stream starts after SIGTERM or Ctrl-C
-        started = time.monotonic()
-        try:
-            super().sync(context)
-        finally:
-            self.figures.seconds += time.monotonic() - started
+
+    @override
+    def after_sync(self, seconds: float) -> None:
+        self.figures.seconds += seconds
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
@@ -510,63 +363,10 @@ class MixmaxStream(RESTStream[t.Any]):
         return record
 
     @override
-    def _process_record(
-        self,
-        record: Record,
-        child_context: Context | None = None,
-        partition_context: Context | None = None,
-    ) -> None:
-        # The SDK's work here is for child streams and partition keys; most streams have
-        # neither, and it would copy a context for every row.
-        if self.child_streams or partition_context:
-            super()._process_record(record, child_context, partition_context)
-
-    @override
-    def _write_schema_message(self) -> None:
-        # The SDK writes it at every sync() call, i.e. once per parent row for a child
-        # stream: once is what the Singer spec asks, and each costs a whole schema.
-        if not self._schema_written:
-            self._schema_written = True
-            super()._write_schema_message()
-
-    @functools.cached_property
-    def _records_go_out_as_they_are(self) -> bool:
-        # The common case, made cheap: every field selected and the SDK's one default map,
-        # so its walk for deselected fields, its map and its type conformance (off here:
-        # the shaper already gave the record its schema's shape) would only cost CPU.
-        maps = self.stream_maps
-        return (
-            all(self.mask.values())
-            and len(maps) == 1
-            and type(maps[0]) is SameRecordTransform
-            and maps[0].stream_alias == self.name
-            and not maps[0].flattening_enabled
-        )
-
-    @override
-    def _write_record_message(self, record: Record) -> None:
-        if not self._records_go_out_as_they_are:
-            super()._write_record_message(record)
-            return
-        self._tap.write_message(
-            RecordMessage(
-                stream=self.name,
-                record=record,
-                version=self._stream_version,
-                time_extracted=self._extracted_at,
-            )
-        )
-        self.state_manager.is_flushed = False
-
-    @override
-    def _increment_stream_state(
-        self, latest_record: Record, *, context: Context | None = None
-    ) -> None:
+    def moves_bookmark(self, record: Record) -> bool:
         # Full table: no bookmark to move. And a row without a readable replication value
         # must not move (or break) the bookmark.
-        if self._bookmark_key is None or latest_record.get(self._bookmark_key) is None:
-            return
-        super()._increment_stream_state(latest_record, context=context)
+        return self._bookmark_key is not None and record.get(self._bookmark_key) is not None
 
 
 class ChildStream(MixmaxStream):

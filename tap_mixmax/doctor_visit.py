@@ -22,9 +22,9 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from tap_mixmax import __version__, errors, streams
+from tap_mixmax.api import TOKEN_HEADER
 from tap_mixmax.client import (
     DEFAULT_MAX_RESPONSE_MEGABYTES,
-    TOKEN_HEADER,
 )
 from tap_mixmax.pacing import (
     RATE_LIMIT_WINDOW_SECONDS,

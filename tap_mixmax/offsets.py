@@ -26,7 +26,8 @@ from collections.abc import Callable
 from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
-from tap_mixmax.client import ChildStream, page_body
+from tap_mixmax.api import page_body
+from tap_mixmax.client import ChildStream
 
 if t.TYPE_CHECKING:
     import requests

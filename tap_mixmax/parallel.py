@@ -26,6 +26,7 @@ from tap_mixmax.pacing import RequestPacer
 from tap_mixmax.stopping import SyncStopped, last_word, raise_if_stopping, wait, wake
 
 if t.TYPE_CHECKING:
+    from tap_mixmax.api import MixmaxAPI
     from tap_mixmax.offsets import OffsetLimits
     from tap_mixmax.report import SyncReport
 
@@ -52,6 +53,7 @@ class Part:
     report: SyncReport | None = None  # every part counts into the run's one report
     first_contact: FirstContact | None = None  # the run's one (tap_mixmax/first_contact.py)
     offset_limits: OffsetLimits | None = None  # a lane shares its account's page sizes learnt
+    api: MixmaxAPI | None = None  # a lane shares its account's (tap_mixmax/api.py)
 
 
 class SharedOutput:

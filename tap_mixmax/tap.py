@@ -8,10 +8,8 @@ import time
 import typing as t
 
 import click
-from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.plugin_base import _ConfigInput
 from singer_sdk.singerlib.encoding.simple import StateMessage
 from typing_extensions import override
 
@@ -23,6 +21,7 @@ from tap_mixmax.accounts import (
     accounts_output,
     parse_accounts,
 )
+from tap_mixmax.api import MixmaxAPI, RetryPolicy
 from tap_mixmax.checks import (
     check_config,
     check_selection,
@@ -54,6 +53,7 @@ from tap_mixmax.pacing import RequestPacer
 from tap_mixmax.parallel import Part, PartWriter, SharedOutput, State
 from tap_mixmax.redact import redact
 from tap_mixmax.report import SyncReport, _duration, counted
+from tap_mixmax.sdk import ConfigInput, SdkTap
 from tap_mixmax.stopping import (
     SyncStopped,
     last_word,
@@ -255,7 +255,7 @@ SETTINGS = th.PropertiesList(
 )
 
 
-class TapMixmax(Tap):
+class TapMixmax(SdkTap):
     """Singer tap for the Mixmax REST API."""
 
     name = "tap-mixmax"
@@ -290,15 +290,10 @@ class TapMixmax(Tap):
         self.first_contact = self.part.first_contact or FirstContact()
 
     @override
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        # Before the SDK's JSON Schema check, whose messages quote values: secrets are
-        # registered for masking, and tokens and `accounts` are read as users write them.
-        self._config = normalize_config(self._config)
-        return super()._validate_config(raise_errors=raise_errors)
-
-    @override
-    def _setup_signal_handlers(self) -> None:
-        """The CLI handles SIGTERM and SIGINT (tap_mixmax/stopping.py), not the SDK."""
+    def normalize_config(self, config: dict[str, t.Any]) -> dict[str, t.Any]:
+        # Secrets are registered for masking, and tokens and `accounts` are read as users
+        # write them, before the SDK's JSON Schema check quotes any value.
+        return normalize_config(config)
 
     @override
     def discover_streams(self) -> list[Stream]:
@@ -340,11 +335,12 @@ class TapMixmax(Tap):
         """Whether records carry an `account` column (and keys start with it)."""
         return self.part.account is not None or bool(self.config.get("accounts"))
 
-    # The SDK marks sync_all final. With `accounts`, the one stream loop becomes one per
-    # account (tap_mixmax/accounts.py); within an account, a few stream families run at
-    # once (tap_mixmax/lanes.py). Each part is a tap of its own, syncing the SDK's way.
-    @override  # type: ignore[misc]  # @final in the SDK: tap_mixmax/sdk.py says why
-    def sync_all(self) -> None:
+    # In place of the SDK's sync_all (tap_mixmax/sdk.py). With `accounts`, the one stream
+    # loop becomes one per account (tap_mixmax/accounts.py); within an account, a few
+    # stream families run at once (tap_mixmax/lanes.py). Each part is a tap of its own,
+    # syncing the SDK's way.
+    @override
+    def run_sync(self) -> None:
         if not self.is_whole_run:
             self._sync_part()
             return
@@ -393,7 +389,7 @@ class TapMixmax(Tap):
             self._sync_lanes(families, parallel)
             return
         try:
-            super().sync_all()
+            self.sync_streams()
         except SyncStopped:
             if not isinstance(self.message_writer, PartWriter):
                 # One stream after another in this thread: its state is the newest.
@@ -422,6 +418,27 @@ class TapMixmax(Tap):
         ).run()
 
     @functools.cached_property
+    def api(self) -> MixmaxAPI:
+        """The token's one API object: a lane uses its account's, whose pace it shares."""
+        if self.part.api is not None:
+            return self.part.api
+        megabytes = self.config.get("max_response_megabytes", DEFAULT_MAX_RESPONSE_MEGABYTES)
+        return MixmaxAPI(
+            str(self.config.get("api_url", DEFAULT_API_URL)).rstrip("/"),
+            self.api_token,
+            policy=RetryPolicy(
+                budget_seconds=float(
+                    self.config.get("retry_budget_seconds", DEFAULT_RETRY_BUDGET_SECONDS)
+                ),
+                request_timeout=float(self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT)),
+            ),
+            pacer=self.pacer,
+            first_contact=self.first_contact,
+            max_body_bytes=int(float(megabytes) * 2**20),
+            report=self.report,
+        )
+
+    @functools.cached_property
     def api_token(self) -> str:
         """The token of `account` (the whole run's tap with `accounts`: the first one's)."""
         if self.syncs_accounts:
@@ -442,6 +459,7 @@ class TapMixmax(Tap):
                 report=self.report,
                 first_contact=self.first_contact,
                 offset_limits=self.offset_limits,
+                api=self.api,
             ),
         )
 
@@ -477,12 +495,12 @@ class TapMixmax(Tap):
     @override
     def cb_config(
         cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]
-    ) -> _ConfigInput:
+    ) -> ConfigInput:
         config: dict[str, t.Any] = {}
         for path in value:
             if path != "ENV":
                 config |= read_json_object(path, "config")
-        return _ConfigInput(config=config, parse_env="ENV" in value)
+        return ConfigInput(config=config, parse_env="ENV" in value)
 
     @classmethod
     @override

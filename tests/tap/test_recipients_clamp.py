@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 
 import pytest
+import requests
 from request_counts import full_sync_minimum, offset_requests, requests_by_stream
 from tap_harness import STREAM_PATHS, TapOutput, run_tap_process, sandbox_config, tap_process
 
@@ -108,16 +109,18 @@ def test_a_silent_clamp_loses_no_recipient_in_accounts_mode(tmp_path):
 def test_an_accounts_lanes_share_what_it_learnt_of_page_sizes_and_accounts_do_not(monkeypatch):
     from tap_harness import run_tap
 
-    from tap_mixmax.client import MixmaxStream
+    from tap_mixmax.offsets import OffsetChildStream
 
     seen: dict[int, set[str]] = collections.defaultdict(set)
-    original = MixmaxStream._request
+    original = OffsetChildStream.get_new_paginator
 
-    def spy(self, prepared_request, context):
-        seen[id(self._tap.offset_limits)].add(prepared_request.headers["X-API-Token"])
-        return original(self, prepared_request, context)
+    def spy(self):  # a public SDK hook, called once per sequence's list
+        seen[id(self.offset_limits)].add(
+            self.api.auth(requests.Request("GET", self.url_base).prepare()).headers["X-API-Token"]
+        )
+        return original(self)
 
-    monkeypatch.setattr(MixmaxStream, "_request", spy)
+    monkeypatch.setattr(OffsetChildStream, "get_new_paginator", spy)
     with Sandbox(seed=21, scale="tiny", users=2, rate_limit=None) as sb:
         config = sandbox_config(sb, max_parallel_streams=4)
         config.pop("api_token")

@@ -12,7 +12,7 @@ import types
 import pytest
 from request_counts import offset_requests
 
-from tap_mixmax.client import _BODY_ATTR
+from tap_mixmax.api import _BODY_ATTR
 from tap_mixmax.offsets import OffsetLimits, ProvenOffsetPaginator
 
 CAP = 10_000

@@ -1,4 +1,4 @@
-"""The record fast path (MixmaxStream._write_record_message) writes what the SDK would.
+"""The record fast path (sdk.SdkStream._write_record_message) writes what the SDK would.
 
 client.py writes a plain record itself instead of calling the SDK's record building
 (selection walk, type conformance, stream maps). That is only right while the SDK's own
@@ -18,6 +18,7 @@ import pytest
 from tap_harness import catalog_for
 
 from tap_mixmax.client import MixmaxStream
+from tap_mixmax.sdk import SdkStream
 from tap_mixmax.tap import TapMixmax
 
 BASE_CONFIG = {"api_url": "http://127.0.0.1:9/v1", "api_token": "tok_fast_path_1234"}
@@ -100,7 +101,7 @@ def test_the_fast_path_writes_what_the_sdk_would(raw_rows, variant, name):
     stream = _stream(variant, name)
     expected_fast = VARIANTS[variant][2]
     assert stream._records_go_out_as_they_are is expected_fast, variant
-    sdk_write = super(MixmaxStream, stream)._write_record_message
+    sdk_write = super(SdkStream, stream)._write_record_message
     compared = 0
     for row in raw_rows[name]:
         record = _shaped(stream, row)
