@@ -193,7 +193,7 @@ RECORD_MUTANTS: tuple[Mutant, ...] = (
         name="mixmax-filter-object-overwritten",
         guarantee="Nothing is lost: a filterObject Mixmax sends is not replaced by the tap's",
         file="tap_mixmax/streams.py",
-        original='        if record.get("filterObject") is None:  # Mixmax\'s own, when it sends one',
+        original='        if row.get("filterObject") is None:  # Mixmax\'s own, when it sends one',
         replacement="        if True:",
         tests=(
             T_HOSTILE

@@ -19,7 +19,7 @@ from singer_sdk.singerlib.encoding.simple import Message
 from tap_mixmax import errors
 from tap_mixmax.parallel import PartWriter, SharedOutput, State, SyncsAll, run_parts
 from tap_mixmax.report import counted
-from tap_mixmax.stopping import SyncStopped
+from tap_mixmax.stopping import SyncStopped, raise_if_stopping
 
 ACCOUNT_FIELD = "account"
 ACCOUNT_FIELD_SCHEMA: dict[str, t.Any] = {"type": ["string"]}
@@ -151,6 +151,8 @@ class AccountsSync:
             )
 
     def _sync_one(self, account: Account) -> AccountFailure | None:
+        # Taken from the queue after a stop (before the pool's cancel): it never starts.
+        raise_if_stopping()
         self._started.add(account.name)
         state = self.output.state_of(account.name)
         try:

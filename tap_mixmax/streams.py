@@ -263,6 +263,9 @@ class RulesStream(MixmaxStream):
     @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         actions = row.pop(RULE_ACTIONS_FIELD, None)
+        if row.get("filterObject") is None:  # Mixmax's own, when it sends one
+            # Before shaping, so the object is shaped (and made text) like Mixmax's own.
+            row["filterObject"] = json_object(row.get("filter"))
         record = super().post_process(row, context)
         if record is None:
             return None
@@ -273,8 +276,6 @@ class RulesStream(MixmaxStream):
             and any(child.selected for child in self.child_streams)
         ):
             self.embedded_actions[record["_id"]] = actions
-        if record.get("filterObject") is None:  # Mixmax's own, when it sends one
-            record["filterObject"] = json_object(record.get("filter"))
         return record
 
     @override
