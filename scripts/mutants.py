@@ -410,8 +410,8 @@ MUTANTS: tuple[Mutant, ...] = (
         name="row-without-key-moves-the-bookmark",
         guarantee="A row without its replication key does not move the bookmark",
         file="tap_mixmax/client.py",
-        original="        if self._bookmark_key is None or latest_record.get(self._bookmark_key) is None:",
-        replacement="        if self._bookmark_key is None:",
+        original="        return self._bookmark_key is not None and record.get(self._bookmark_key) is not None",
+        replacement="        return self._bookmark_key is not None",
         tests=(
             T_HOSTILE
             + "test_a_row_without_its_replication_key_is_emitted_and_does_not_move_the_bookmark",

@@ -57,7 +57,7 @@ RECORD_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="fast-path-ignores-selection-and-maps",
         guarantee="Field selection, stream maps and flattening apply to every record",
-        file="tap_mixmax/client.py",
+        file="tap_mixmax/sdk.py",
         original="        if not self._records_go_out_as_they_are:",
         replacement="        if False:",
         tests=(
@@ -69,7 +69,7 @@ RECORD_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="fast-path-writes-no-version",
         guarantee="The record fast path writes the message the SDK's own path would",
-        file="tap_mixmax/client.py",
+        file="tap_mixmax/sdk.py",
         original="                version=self._stream_version,",
         replacement="                version=None,",
         tests=(T_FAST + "test_the_fast_path_writes_what_the_sdk_would",),
@@ -77,7 +77,7 @@ RECORD_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="fast-path-leaves-state-flushed",
         guarantee="The record fast path has the side effects of the SDK's own path",
-        file="tap_mixmax/client.py",
+        file="tap_mixmax/sdk.py",
         original="        self.state_manager.is_flushed = False",
         replacement="        pass",
         tests=(T_FAST + "test_the_fast_path_writes_what_the_sdk_would",),
