@@ -99,6 +99,15 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
         return cursor
 
 
+class StreamsRun(t.Protocol):
+    """What a stream reads of the tap running it (tap.TapMixmax is one)."""
+
+    @property
+    def api(self) -> MixmaxAPI: ...
+
+    def check_connection(self) -> None: ...
+
+
 class MixmaxStream(SdkStream):
     """Base for every Mixmax stream. Subclasses declare; this class does the work."""
 
@@ -126,6 +135,7 @@ class MixmaxStream(SdkStream):
             schema, tap.config.get(open_objects.OPEN_OBJECTS_SETTING, open_objects.AS_OBJECT)
         )
         super().__init__(tap, schema=declared)
+        self.run = t.cast(StreamsRun, tap)
         if account_mode:
             self.primary_keys = (ACCOUNT_FIELD, *(self.primary_keys or ()))
         self._account_logger = stream_logger(super().logger, self.account)
@@ -159,7 +169,7 @@ class MixmaxStream(SdkStream):
     @property
     def api(self) -> MixmaxAPI:
         """The token's one API object, shared with the tap's other streams and lanes."""
-        return t.cast(MixmaxAPI, self._tap.api)  # type: ignore[attr-defined]
+        return self.run.api
 
     @functools.cached_property
     @override
@@ -278,7 +288,7 @@ class MixmaxStream(SdkStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        self._tap.check_connection()  # type: ignore[attr-defined]
+        self.run.check_connection()
         self._bookmark_key = self.replication_key  # read once: the SDK's is a property
         self._bookmark = self._read_bookmark(context)
         self._cutoff = self._starting_cutoff()

@@ -149,6 +149,12 @@ class ProvenOffsetPaginator(BaseAPIPaginator[Window]):
         return self.window_at(self.current_value.offset + len(page_body(response)))
 
 
+class LearnsOffsets(t.Protocol):
+    """The tap's page sizes learnt, shared by an account's lanes (tap.TapMixmax has it)."""
+
+    offset_limits: OffsetLimits
+
+
 class OffsetChildStream(ChildStream):
     """A child list that returns a bare array and pages by `offset` up to a hard cap."""
 
@@ -158,7 +164,7 @@ class OffsetChildStream(ChildStream):
 
     @property
     def offset_limits(self) -> OffsetLimits:
-        return t.cast(OffsetLimits, self._tap.offset_limits)  # type: ignore[attr-defined]
+        return t.cast(LearnsOffsets, self._tap).offset_limits
 
     @override
     def get_new_paginator(self) -> ProvenOffsetPaginator:
