@@ -1,7 +1,8 @@
 """Open objects: properties typed `object` that declare no properties of their own.
 
 `_extra`, a sequence recipient's `variables`, a rule's `filterObject` and a meeting
-invite's `integrations` hold whatever Mixmax sends, so no schema can list their keys.
+invite's `integrations` hold whatever Mixmax sends, so no schema can list their keys; a
+meeting type's `anyRoomInBuilding` and its like are arrays whose items nobody has seen.
 Most warehouses keep such an object whole (`jsonb`, `JSON`, `VARIANT`). Some cannot:
 adswerve target-bigquery builds a `RECORD` from declared properties only, z3z1ma
 target-bigquery with `denormalized: true` writes them to a `JSON` column that takes text
@@ -35,8 +36,12 @@ def _types(node: Mapping[str, t.Any]) -> list[str]:
 
 
 def is_open_object(node: Mapping[str, t.Any]) -> bool:
-    """An object schema that declares no property: its keys are whatever arrives."""
-    return "object" in _types(node) and not node.get("properties")
+    """An object schema that declares no property (its keys are whatever arrives), or an
+    array that declares no items (meeting types' lists live rows only showed empty)."""
+    types = _types(node)
+    if "array" in types:
+        return not node.get("items")
+    return "object" in types and not node.get("properties")
 
 
 def json_text(value: t.Any) -> t.Any:
