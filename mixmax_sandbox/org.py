@@ -27,32 +27,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import tagging
+from .collection import DEFAULT_SORT_FIELD, SORT_FIELDS, Collection
 from .ids import iso, meteor_id, object_id
-from .shapes import share_user
-from .world import (
+from .messages import EventSeed, MessageSeed
+from .seeding import (
     DAY_MS,
-    DEFAULT_SORT_FIELD,
-    SORT_FIELDS,
     SPAN_DAYS,
     TEAM_NAMES,
     TOKEN_PREFIX,
-    Collection,
-    EventSeed,
-    MessageSeed,
+    random_person,
+    seeded_rng,
+    token_for,
+)
+from .sequences import (
     RecipientSeed,
     Sequence,
-    World,
-    _person,
-    _rng,
     add_recipients,
     recipient_seeds,
     render_recipient,
     sequence_folder_row,
     sequence_row,
-    snippet_row,
-    snippet_tag_row,
-    token_for,
 )
+from .shapes import share_user
+from .snippets import snippet_row, snippet_tag_row
+from .world import World
 
 Key = tuple[int, str]
 Changes = tuple[dict[str, list[str]], dict[str, list[str]]]  # (new, changed) ids by resource
@@ -117,8 +115,8 @@ class SharedPool:
         self._person_by_id = {person["_id"]: person for person in people}
         self.now_ms = now_ms
         self.advances = 0
-        rng = _rng(seed, "shared")
-        self.contacts = [_person(rng) for _ in range(SHARED_CONTACTS)]
+        rng = seeded_rng(seed, "shared")
+        self.contacts = [random_person(rng) for _ in range(SHARED_CONTACTS)]
         self.collections = {
             name: Collection(
                 SORT_FIELDS.get(name, DEFAULT_SORT_FIELD),
@@ -131,7 +129,7 @@ class SharedPool:
         self.team_index: dict[str, int] = {}  # team _id -> index in self.teams
         self.user_teams: list[list[int]] = [[] for _ in people]
         for index, members in enumerate(team_layout(len(people))):
-            self._build_team(_rng(seed, "shared", "team", index), index, members)
+            self._build_team(seeded_rng(seed, "shared", "team", index), index, members)
 
     # ------------------------------------------------------------------ build
     def _past(self, rng: random.Random, days: float, newest: float) -> int:
@@ -292,7 +290,7 @@ class SharedPool:
         a new one is shared. Returns the (new, changed) ids of each team."""
         start, self.now_ms = self.now_ms, end
         self.advances += 1
-        rng = _rng(self.seed, "shared", "advance", self.advances)
+        rng = seeded_rng(self.seed, "shared", "advance", self.advances)
         out: list[Changes] = []
 
         def when() -> int:

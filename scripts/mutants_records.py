@@ -205,7 +205,7 @@ RECORD_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="sandbox-serves-the-guessed-counter-names",
         guarantee="The sandbox's default data takes the shapes the live API sends",
-        file="mixmax_sandbox/world.py",
+        file="mixmax_sandbox/messages.py",
         original='            "numOpens": types.count("opened"),',
         replacement='            "numOpen": types.count("opened"),',
         tests=(T_DRIFT + "test_by_default_rows_take_the_shapes_live_rows_show",),
