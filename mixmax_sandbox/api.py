@@ -39,7 +39,7 @@ Params = Mapping[str, str]
 
 
 class DataSource(Protocol):
-    """What the views read: `World` provides it, and so does `org.UserView`."""
+    """What the views read: `World` provides it, and so does `view.UserView`."""
 
     @property
     def lock(self) -> AbstractContextManager[Any]: ...

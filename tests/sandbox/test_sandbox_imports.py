@@ -1,4 +1,4 @@
-"""The sandbox's modules import in one direction only, and never import the tap.
+"""The sandbox's modules import in one direction only, never import the tap, and stay small.
 
 Every import counts, including those inside functions and under TYPE_CHECKING: they hide
 a cycle from the interpreter, not from a reader who must hold both modules at once.
@@ -133,3 +133,12 @@ def test_the_sandbox_never_imports_the_tap() -> None:
         for path in sorted(ROOT.rglob("*.py"))
     }
     assert not {m: n for m, n in offenders.items() if n}
+
+
+def test_no_sandbox_module_passes_600_lines() -> None:
+    """Rooms of a size one can hold (the brief's limit)."""
+    sizes = {
+        path.name: len(path.read_text(encoding="utf-8").splitlines()) for path in ROOT.glob("*.py")
+    }
+    assert len(sizes) > 10
+    assert not {name: n for name, n in sizes.items() if n > 600}
