@@ -135,6 +135,7 @@ class Responses(Ground):
             unsubscribes.add(self._unsubscribe(rng, self._past(rng)))
 
     def _advance_unsubscribes(self, tick: Tick) -> None:
+        """New unsubscribes: two a day, at least one per move."""
         rng, _, _, days, new, _ = tick
         when, note = tick.when, tick.note
         scale_days = max(1.0, days)
