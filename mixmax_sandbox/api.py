@@ -16,10 +16,12 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from . import tagging
+from .collection import Collection
 from .ids import UTC
 from .integrations import PATHS as INTEGRATION_PATHS
+from .messages import EventSeed, MessageSeed
 from .paging import BadRequest, envelope, offset_window
-from .world import Collection, EventSeed, MessageSeed, RecipientSeed, Sequence
+from .sequences import RecipientSeed, Sequence
 
 # The only connector that filters the live feed sends `query=from:everyone` (Airbyte's
 # manifest, real-api-evidence.md); `q`, the docs' guess, is a drift.
@@ -37,7 +39,7 @@ Params = Mapping[str, str]
 
 
 class DataSource(Protocol):
-    """What the views read: `World` provides it, and so does `org.UserView`."""
+    """What the views read: `World` provides it, and so does `view.UserView`."""
 
     @property
     def lock(self) -> AbstractContextManager[Any]: ...

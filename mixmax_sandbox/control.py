@@ -15,12 +15,11 @@ GET  /_sandbox/requests            -> {"requests": [...]}; DELETE clears the log
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-from .faults import fault_from_mapping
-
-if TYPE_CHECKING:
-    from .server import App
+from .faults import FaultBook, fault_from_mapping
+from .org import Org
 
 RESOURCES = [
     "users",
@@ -53,6 +52,27 @@ RESOURCES = [
     "integration_link_resolvers",
     "integration_sidebars",
 ]
+
+
+class LoggedRequest(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
+class App(Protocol):
+    """What the control API drives: server.App is one. Declared here so the server
+    depends on this module and not the other way round."""
+
+    org: Org
+    faults: FaultBook
+    revoked: set[int]
+
+    def revoke(self, user: int) -> None: ...
+
+    def restore(self, user: int) -> None: ...
+
+    def request_log(self) -> Sequence[LoggedRequest]: ...
+
+    def clear_requests(self) -> None: ...
 
 
 def _json_body(body: bytes) -> dict[str, Any]:

@@ -22,6 +22,7 @@ T_HOSTILE = "tests/tap/test_hostile_servers.py::"
 T_SELECTION = "tests/tap/test_selection.py::"
 T_DRIFT = "tests/sandbox/test_sandbox_drift.py::"
 T_FAST = "tests/unit/test_record_fast_path.py::"
+T_SBX_IMPORTS = "tests/sandbox/test_sandbox_imports.py::"
 T_PROPERTY = T_PROPERTIES + "test_every_record_validates_against_its_schema_whatever_mixmax_sends"
 
 RECORD_MUTANTS: tuple[Mutant, ...] = (
@@ -204,7 +205,7 @@ RECORD_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="sandbox-serves-the-guessed-counter-names",
         guarantee="The sandbox's default data takes the shapes the live API sends",
-        file="mixmax_sandbox/world.py",
+        file="mixmax_sandbox/messages.py",
         original='            "numOpens": types.count("opened"),',
         replacement='            "numOpen": types.count("opened"),',
         tests=(T_DRIFT + "test_by_default_rows_take_the_shapes_live_rows_show",),
@@ -219,5 +220,23 @@ RECORD_MUTANTS: tuple[Mutant, ...] = (
             T_DRIFT + "test_documented_shapes_are_a_drift_of_the_same_rows",
             "tests/tap/test_coercions.py",
         ),
+    ),
+    # -- The sandbox is a room of its own ----------------------------------------------------
+    Mutant(
+        name="sandbox-control-imports-the-server-back",
+        guarantee="The sandbox's imports form no cycle (control depends on no server)",
+        file="mixmax_sandbox/control.py",
+        original="from typing import Any, Protocol\n",
+        replacement="from typing import TYPE_CHECKING, Any, Protocol\n\n"
+        "if TYPE_CHECKING:\n    from .server import App as ServerApp\n",
+        tests=(T_SBX_IMPORTS + "test_the_sandbox_has_no_import_cycle",),
+    ),
+    Mutant(
+        name="sandbox-imports-the-tap",
+        guarantee="The sandbox shares nothing with the tap but the data contract",
+        file="mixmax_sandbox/control.py",
+        original="import json\n",
+        replacement="import json\n\nimport tap_mixmax\n",
+        tests=(T_SBX_IMPORTS + "test_the_sandbox_never_imports_the_tap",),
     ),
 )
