@@ -163,7 +163,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
         file="tap_mixmax/doctor_reads.py",
         original="    if not fits(value, declared):",
         replacement="    if False:",
-        tests=(T_TYPES + "[live-feed flag as 0/1]",),
+        tests=(T_TYPES + "[live-feed flag as text]",),
     ),
     Mutant(
         name="doctor-types-only-at-the-top",
