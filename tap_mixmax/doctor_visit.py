@@ -23,6 +23,7 @@ from requests.structures import CaseInsensitiveDict
 
 from tap_mixmax import __version__, errors, streams
 from tap_mixmax.api import TOKEN_HEADER
+from tap_mixmax.api import rows_of as page_rows
 from tap_mixmax.client import (
     DEFAULT_MAX_RESPONSE_MEGABYTES,
 )
@@ -375,12 +376,8 @@ def rows_of(endpoint: Endpoint, answer: Answer) -> list[Row] | None:
     """The rows of a 200 answer in the endpoint's shape, or None for another shape."""
     if answer.status != 200:
         return None
-    body = answer.body
-    if endpoint.records_key is not None:
-        rows = body.get(endpoint.records_key) if isinstance(body, dict) else None
-    else:
-        rows = body if isinstance(body, list) else [body] if isinstance(body, dict) else None
-    if isinstance(rows, list) and all(isinstance(row, dict) for row in rows):
+    rows = page_rows(answer.body, endpoint.records_key)  # as the streams read a page
+    if rows is not None and all(isinstance(row, dict) for row in rows):
         return rows
     return None
 
