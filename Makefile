@@ -67,7 +67,8 @@ bench: venv
 # (the merge base with main: committed and uncommitted work; MUTANTS_BASE=HEAD for the
 # uncommitted work alone).
 MUTANTS_BASE ?= main
-mutants: venv targets
+# The marts' breaks run a Meltano load and dbt build (tests/e2e/test_dbt.py).
+mutants: venv meltano targets dbt-venv
 	$(BIN)/python scripts/mutants.py $(if $(CHANGED),--changed $(MUTANTS_BASE))
 
 docs: venv
