@@ -145,8 +145,8 @@ MUTANTS: tuple[Mutant, ...] = (
         name="pace-setting-ignored",
         guarantee="max_requests_per_minute sets the client-side pace",
         file="tap_mixmax/tap.py",
-        original="        self.pacer = self.part.pacer or RequestPacer(rpm, logger=self.account_logger)",
-        replacement="        self.pacer = self.part.pacer or RequestPacer(\n"
+        original="        self.pacer = api.pacer if api is not None else RequestPacer(rpm, logger=self.account_logger)",
+        replacement="        self.pacer = api.pacer if api is not None else RequestPacer(\n"
         "            MIXMAX_RATE_LIMIT_PER_MINUTE, logger=self.account_logger\n        )",
         tests=(T_PACE + "test_the_pace_setting_reaches_the_pacer",),
     ),
@@ -154,8 +154,8 @@ MUTANTS: tuple[Mutant, ...] = (
         name="no-client-pace",
         guarantee="It paces itself under 120 requests a minute",
         file="tap_mixmax/tap.py",
-        original="        self.pacer = self.part.pacer or RequestPacer(rpm, logger=self.account_logger)",
-        replacement="        self.pacer = self.part.pacer or RequestPacer(10**9)",
+        original="        self.pacer = api.pacer if api is not None else RequestPacer(rpm, logger=self.account_logger)",
+        replacement="        self.pacer = api.pacer if api is not None else RequestPacer(10**9)",
         tests=(T_PACE + "test_the_default_pace_stays_under_the_real_limit_and_uses_most_of_it",),
     ),
     Mutant(
@@ -195,8 +195,8 @@ MUTANTS: tuple[Mutant, ...] = (
         name="lanes-pace-apart",
         guarantee="Every lane of a token waits for the token's one pacer",
         file="tap_mixmax/tap.py",
-        original="                streams=family,\n                pacer=self.pacer,\n",
-        replacement="                streams=family,\n",
+        original="                api=self.api,\n",
+        replacement="",
         tests=(T_LANES + "test_lanes_share_one_pacer_and_schema_goes_out_once",),
     ),
     Mutant(

@@ -87,8 +87,8 @@ READ_MUTANTS: tuple[Mutant, ...] = (
         name="lanes-learn-page-sizes-apart",
         guarantee="an account's lanes share what it learnt of page sizes; accounts do not",
         file="tap_mixmax/tap.py",
-        original="        self.offset_limits = self.part.offset_limits or OffsetLimits(",
-        replacement="        self.offset_limits = OffsetLimits(",
+        original="                api=self.api,\n",
+        replacement="",
         tests=(
             T_CLAMP
             + "test_an_accounts_lanes_share_what_it_learnt_of_page_sizes_and_accounts_do_not",

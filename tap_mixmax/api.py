@@ -33,6 +33,7 @@ from tap_mixmax.transport import Transport
 if t.TYPE_CHECKING:
     import logging
 
+    from tap_mixmax.offsets import OffsetLimits
     from tap_mixmax.report import StreamFigures, SyncReport
 
 TOKEN_HEADER = "X-API-Token"
@@ -111,6 +112,7 @@ class MixmaxAPI:
         policy: RetryPolicy,
         pacer: RequestPacer,
         first_contact: FirstContact,
+        offset_limits: OffsetLimits,
         max_body_bytes: int,
         report: SyncReport | None = None,
     ) -> None:
@@ -119,6 +121,7 @@ class MixmaxAPI:
         self.policy = policy
         self.pacer = pacer
         self.first_contact = first_contact
+        self.offset_limits = offset_limits  # page sizes learnt, per token: clamps differ
         self.auth = TokenAuth(token)
         self._report = report
         self._token_forms = secret_forms(token)

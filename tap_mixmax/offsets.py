@@ -149,12 +149,6 @@ class ProvenOffsetPaginator(BaseAPIPaginator[Window]):
         return self.window_at(self.current_value.offset + len(page_body(response)))
 
 
-class LearnsOffsets(t.Protocol):
-    """The tap's page sizes learnt, shared by an account's lanes (tap.TapMixmax has it)."""
-
-    offset_limits: OffsetLimits
-
-
 class OffsetChildStream(ChildStream):
     """A child list that returns a bare array and pages by `offset` up to a hard cap."""
 
@@ -164,7 +158,8 @@ class OffsetChildStream(ChildStream):
 
     @property
     def offset_limits(self) -> OffsetLimits:
-        return t.cast(LearnsOffsets, self._tap).offset_limits
+        """What the token's endpoints were seen to serve: its API object keeps it."""
+        return self.api.offset_limits
 
     @override
     def get_new_paginator(self) -> ProvenOffsetPaginator:

@@ -22,12 +22,10 @@ from singer_sdk.singerlib.encoding.simple import Message, SchemaMessage, StateMe
 from typing_extensions import override
 
 from tap_mixmax.first_contact import FirstContact
-from tap_mixmax.pacing import RequestPacer
 from tap_mixmax.stopping import SyncStopped, last_word, raise_if_stopping, wait, wake
 
 if t.TYPE_CHECKING:
     from tap_mixmax.api import MixmaxAPI
-    from tap_mixmax.offsets import OffsetLimits
     from tap_mixmax.report import SyncReport
 
 State = dict[str, t.Any]
@@ -49,10 +47,8 @@ class Part:
 
     account: str | None = None  # with `accounts`: whose records these are
     streams: frozenset[str] | None = None  # a lane: only these streams
-    pacer: RequestPacer | None = None  # a lane shares its account's pacer (and limit)
     report: SyncReport | None = None  # every part counts into the run's one report
     first_contact: FirstContact | None = None  # the run's one (tap_mixmax/first_contact.py)
-    offset_limits: OffsetLimits | None = None  # a lane shares its account's page sizes learnt
     api: MixmaxAPI | None = None  # a lane shares its account's (tap_mixmax/api.py)
 
 

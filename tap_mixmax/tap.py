@@ -282,9 +282,10 @@ class TapMixmax(SdkTap):
         show_metrics(bool(self.config.get("log_metrics")))
         tame_library_logs()
         rpm = int(self.config.get("max_requests_per_minute", MIXMAX_RATE_LIMIT_PER_MINUTE))
-        self.pacer = self.part.pacer or RequestPacer(rpm, logger=self.account_logger)
+        # A lane paces by its account's API object; a tap of its own builds the pacer.
+        api = self.part.api
+        self.pacer = api.pacer if api is not None else RequestPacer(rpm, logger=self.account_logger)
         self.report.watch_pacer(self.pacer)
-        self.offset_limits = self.part.offset_limits or OffsetLimits(self.account_logger)
         # A lane starts after its account's token was proven (or is the lane proving it).
         self._connection_checked = self.part.streams is not None
         self.first_contact = self.part.first_contact or FirstContact()
@@ -434,6 +435,7 @@ class TapMixmax(SdkTap):
             ),
             pacer=self.pacer,
             first_contact=self.first_contact,
+            offset_limits=OffsetLimits(self.account_logger),
             max_body_bytes=int(float(megabytes) * 2**20),
             report=self.report,
         )
@@ -455,10 +457,8 @@ class TapMixmax(SdkTap):
             part=Part(
                 account=self.account,
                 streams=family,
-                pacer=self.pacer,
                 report=self.report,
                 first_contact=self.first_contact,
-                offset_limits=self.offset_limits,
                 api=self.api,
             ),
         )

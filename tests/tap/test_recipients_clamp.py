@@ -109,22 +109,27 @@ def test_a_silent_clamp_loses_no_recipient_in_accounts_mode(tmp_path):
 def test_an_accounts_lanes_share_what_it_learnt_of_page_sizes_and_accounts_do_not(monkeypatch):
     from tap_harness import run_tap
 
-    from tap_mixmax.offsets import OffsetChildStream
+    from tap_mixmax.client import MixmaxStream
 
-    seen: dict[int, set[str]] = collections.defaultdict(set)
-    original = OffsetChildStream.get_new_paginator
+    # token -> the page-size memories its streams read, and the lanes (taps) they ran in
+    limits: dict[str, set[int]] = collections.defaultdict(set)
+    lanes: dict[str, set[int]] = collections.defaultdict(set)
+    original = MixmaxStream.request_decorator
 
-    def spy(self):  # a public SDK hook, called once per sequence's list
-        seen[id(self.offset_limits)].add(
-            self.api.auth(requests.Request("GET", self.url_base).prepare()).headers["X-API-Token"]
-        )
-        return original(self)
+    def spy(self, func):  # a public SDK hook every stream calls before its first request
+        token = self.api.auth(requests.Request("GET", self.url_base).prepare()).headers
+        limits[token["X-API-Token"]].add(id(self.api.offset_limits))
+        lanes[token["X-API-Token"]].add(id(self._tap))
+        return original(self, func)
 
-    monkeypatch.setattr(OffsetChildStream, "get_new_paginator", spy)
+    monkeypatch.setattr(MixmaxStream, "request_decorator", spy)
     with Sandbox(seed=21, scale="tiny", users=2, rate_limit=None) as sb:
         config = sandbox_config(sb, max_parallel_streams=4)
         config.pop("api_token")
         config["accounts"] = [{"name": f"user{i}", "api_token": sb.tokens[i]} for i in range(2)]
         run_tap(config)
-    assert len(seen) == 2, "each account's lanes must share one OffsetLimits"
-    assert all(len(tokens) == 1 for tokens in seen.values()), "two accounts shared one"
+        tokens = set(sb.tokens[:2])
+    assert set(limits) == tokens, "every account's streams must have run"
+    assert all(len(lanes[token]) > 1 for token in tokens), "each account must run in lanes"
+    assert all(len(limits[token]) == 1 for token in tokens), "an account's lanes learnt apart"
+    assert len(set().union(*limits.values())) == 2, "two accounts shared what they learnt"
