@@ -500,6 +500,17 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
     ),
     Mutant(
+        name="stop-heard-in-silence",
+        guarantee="The tap says at once that it heard a stop, before the last STATE",
+        file="tap_mixmax/cli.py",
+        original="    stopping.on_stop(_say_stopping)\n",
+        replacement="",
+        tests=(
+            T_LANES
+            + "test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records",
+        ),
+    ),
+    Mutant(
         name="stop-exits-zero",
         guarantee="An interrupted run exits 128 + the signal's number",
         file="tap_mixmax/cli.py",

@@ -53,6 +53,12 @@ def _say(message: str) -> None:
     sys.stderr.flush()
 
 
+def _say_stopping() -> None:
+    # At once, from the stop's own thread: the user (and a test) sees when the tap heard it.
+    name = stopping.signal_name(stopping.signal_number() or 15)
+    _say(f"{name} received: stopping; the requests in flight are cut and the newest STATE follows")
+
+
 def _silence_stdout() -> None:
     # So that the interpreter's own flush at exit does not trip on the closed pipe again.
     try:
@@ -75,6 +81,7 @@ def main() -> None:
     gc.freeze()
 
     stopping.install_handlers()
+    stopping.on_stop(_say_stopping)
     logger = logging.getLogger(TAP_LOGGER_NAME)
     try:
         TapMixmax.cli()

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -186,13 +187,28 @@ def run_until_killed(argv: list[str], kill_after_lines: int) -> list[dict[str, A
     return messages
 
 
+STOP_HEARD = "received: stopping"  # the line tap_mixmax/cli.py says as a stop is heard
+
+
 def run_until_terminated(argv: list[str], after_lines: int) -> tuple[list[dict[str, Any]], float]:
     """Start a real tap, SIGTERM it after `after_lines` lines, read what it still writes.
 
-    Returns its messages and when the signal was sent (`time.monotonic()`).
+    Returns its messages and when the tap said it heard the signal (`time.monotonic()`),
+    so that a loaded machine's delay in running the handler is not counted as the tap's.
     """
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert process.stdout is not None
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
+    )
+    assert process.stdout is not None and process.stderr is not None
+    heard: list[float] = []
+
+    def watch(stderr: Any) -> None:
+        for line in stderr:
+            if STOP_HEARD in line and not heard:
+                heard.append(time.monotonic())
+
+    watcher = threading.Thread(target=watch, args=(process.stderr,), daemon=True)
+    watcher.start()
     lines: list[str] = []
     signalled = float("inf")
     for line in process.stdout:
@@ -203,7 +219,11 @@ def run_until_terminated(argv: list[str], after_lines: int) -> tuple[list[dict[s
             break
     lines += process.stdout.readlines()
     process.wait(timeout=60)
-    return [json.loads(line) for line in lines], signalled
+    watcher.join(timeout=10)
+    assert signalled < float("inf"), f"the tap ended after {len(lines)} lines, before the signal"
+    assert heard, "the tap never said it heard the stop"
+    assert heard[0] - signalled < 2, f"the stop was heard {heard[0] - signalled:.1f} s late"
+    return [json.loads(line) for line in lines], heard[0]
 
 
 def record_ids(messages: list[dict[str, Any]], stream: str, account: str | None = None) -> set[str]:

@@ -300,9 +300,9 @@ def test_sigterm_stops_every_account_and_the_last_state_covers_its_records(tmp_p
         streams = {"messages", "livefeed", "livefeed_events"}
         config = accounts_config(sb, page_size=10, lookback_days=0, livefeed_activity_days=0)
         argv = tap_process(tmp_path, config, streams=streams)
-        messages, signalled = run_until_terminated(argv, after_lines=1000)
-        after = [r for r in sb.requests if r.time > signalled]
-        # At most the request each lane of each account had in flight.
+        messages, heard = run_until_terminated(argv, after_lines=1000)
+        # Once the tap heard the stop: at most what each lane of each account had in flight.
+        after = [r for r in sb.requests if r.time > heard]
         assert len(after) <= 2 * USERS * 2, f"{len(after)} requests after SIGTERM"
         assert messages[-1]["type"] == "STATE", "the last word must be the state"
         sb.clear_faults()

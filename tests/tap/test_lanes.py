@@ -189,8 +189,8 @@ def test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records(
         streams = {"messages", "polls", "unsubscribes", "livefeed", "livefeed_events"}
         config = sandbox_config(sb, page_size=25, max_parallel_streams=lanes, lookback_days=0)
         argv = tap_process(tmp_path, config, streams=streams)
-        messages, signalled = run_until_terminated(argv, after_lines=1500)
-        after = [r for r in sb.requests if r.time > signalled]
+        messages, heard = run_until_terminated(argv, after_lines=1500)
+        after = [r for r in sb.requests if r.time > heard]
         assert len(after) <= 2 * lanes, f"{len(after)} requests after SIGTERM: lanes went on"
         assert messages[-1]["type"] == "STATE", "the last word must be the state"
         assert_last_state_is_the_newest(messages)
