@@ -54,26 +54,23 @@ def import_graph() -> dict[str, set[str]]:
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     """One cycle as a path that starts and ends at the same module, or None."""
     done: set[str] = set()
-    for start in sorted(graph):
-        stack: list[str] = []
-        on_stack: set[str] = set()
+    path: list[str] = []  # the depth-first walk's current chain of imports
 
-        def visit(node: str) -> list[str] | None:
-            if node in on_stack:
-                return [*stack[stack.index(node) :], node]
-            if node in done:
-                return None
-            stack.append(node)
-            on_stack.add(node)
-            for target in sorted(graph.get(node, ())):
-                cycle = visit(target)
-                if cycle:
-                    return cycle
-            stack.pop()
-            on_stack.discard(node)
-            done.add(node)
+    def visit(node: str) -> list[str] | None:
+        if node in path:
+            return [*path[path.index(node) :], node]
+        if node in done:
             return None
+        path.append(node)
+        for target in sorted(graph.get(node, ())):
+            cycle = visit(target)
+            if cycle:
+                return cycle
+        path.pop()
+        done.add(node)
+        return None
 
+    for start in sorted(graph):
         cycle = visit(start)
         if cycle:
             return cycle
