@@ -128,7 +128,7 @@ SETTINGS = th.PropertiesList(
         "request_timeout",
         th.IntegerType,
         default=DEFAULT_REQUEST_TIMEOUT,
-        title="Request timeout",
+        title="Request timeout (seconds)",
         description="Seconds one request may take, connecting, headers and body together, "
         "before it is retried.",
     ),
