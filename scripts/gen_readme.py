@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import sys
 from pathlib import Path
 
@@ -105,7 +106,7 @@ def main() -> int:
     rendered = render(current)
     if args.check:
         stale = [README.name] if rendered != current else []
-        stale += [str(path.relative_to(README.parent)) for path in stale_files(write=False)]
+        stale += [os.path.relpath(path, README.parent) for path in stale_files(write=False)]
         for name in stale:
             print(f"{name} is stale: run `make docs`", file=sys.stderr)
         return 1 if stale else 0

@@ -12,6 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 
 import gen_plugin_settings as gen  # noqa: E402
+import gen_readme  # noqa: E402
 
 from tap_mixmax.settings import SETTINGS  # noqa: E402
 
@@ -58,3 +59,18 @@ def test_only_the_lines_between_the_markers_change():
 def test_missing_markers_stop_the_generator():
     with pytest.raises(SystemExit, match="markers are missing"):
         gen.render("settings:\n- name: api_token\n", 0)
+
+
+def test_docs_check_fails_when_a_file_drifts(tmp_path, monkeypatch, capsys):
+    files = {}
+    for path, indent in gen.FILES.items():
+        copy = tmp_path / path.name
+        copy.write_text(path.read_text())
+        files[copy] = indent
+    monkeypatch.setattr(gen, "FILES", files)
+    monkeypatch.setattr(sys, "argv", ["gen_readme.py", "--check"])
+    assert gen_readme.main() == 0
+    drifted = tmp_path / "meltano.yml"
+    drifted.write_text(drifted.read_text().replace("      value: 900\n", "      value: 90\n", 1))
+    assert gen_readme.main() == 1
+    assert "meltano.yml is stale" in capsys.readouterr().err
