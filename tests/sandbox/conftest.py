@@ -28,29 +28,3 @@ def fresh() -> Iterator[Sandbox]:
 def http() -> Iterator[requests.Session]:
     with requests.Session() as session:
         yield session
-
-
-def get(session: requests.Session, sandbox: Sandbox, path: str, **params) -> requests.Response:
-    return session.get(
-        f"{sandbox.url}{path}", params=params, headers={"X-API-Token": sandbox.token}, timeout=30
-    )
-
-
-def walk(session, sandbox, path, limit=None, **params) -> tuple[list[dict], list[dict]]:
-    """Follow `next` while hasNext; returns (rows, pages)."""
-    rows, pages, cursor = [], [], None
-    while True:
-        query = dict(params)
-        if limit is not None:
-            query["limit"] = limit
-        if cursor:
-            query["next"] = cursor
-        response = get(session, sandbox, path, **query)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        pages.append(page)
-        rows.extend(page["results"])
-        if not page["hasNext"]:
-            return rows, pages
-        cursor = page["next"]
-        assert len(pages) < 5000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 
 import pytest
-from conftest import get, walk
+from sandbox_http import get, walk
 
 from mixmax_sandbox import Sandbox
 from mixmax_sandbox.__main__ import build_parser, drift_of

@@ -6,7 +6,7 @@ import time
 
 import pytest
 import requests
-from conftest import get
+from sandbox_http import get
 
 from mixmax_sandbox import Sandbox
 

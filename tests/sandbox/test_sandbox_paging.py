@@ -6,7 +6,7 @@ import base64
 import json
 
 import pytest
-from conftest import get, walk
+from sandbox_http import get, walk
 
 from mixmax_sandbox.ids import to_ms
 

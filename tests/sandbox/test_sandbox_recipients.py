@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import get
+from sandbox_http import get
 
 from mixmax_sandbox import Sandbox
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from conftest import get, walk
+from sandbox_http import get, walk
 
 from mixmax_sandbox import Sandbox
 from mixmax_sandbox.ids import METEOR_ALPHABET
