@@ -48,7 +48,7 @@ def record():
             open(path, "w").write(line.split(":")[1].strip())
 atexit.register(record)
 sys.argv[0] = "tap-mixmax"
-from tap_mixmax.tap import main
+from tap_mixmax.cli import main
 main()
 """
 

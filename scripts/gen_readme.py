@@ -1,19 +1,24 @@
 """Regenerate the README's settings, streams and coercions tables from the code.
 
-`python scripts/gen_readme.py` rewrites README.md in place; `--check` fails if it is stale.
+`python scripts/gen_readme.py` rewrites README.md in place, and the `settings:` lists of
+meltano.yml and plugin/extractors/tap-mixmax.yml (scripts/gen_plugin_settings.py);
+`--check` fails if any of them is stale.
 """
 
 from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import sys
 from pathlib import Path
 
+from gen_plugin_settings import stale_files
+
 from tap_mixmax.client import ChildStream, MixmaxStream, load_schema
 from tap_mixmax.records import ARRAY_ITEMS, COERCE_KEYWORD, declared_type, schema_nodes
+from tap_mixmax.settings import SETTINGS
 from tap_mixmax.streams import STREAM_TYPES
-from tap_mixmax.tap import SETTINGS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 MARKERS = {
@@ -100,11 +105,13 @@ def main() -> int:
     current = README.read_text()
     rendered = render(current)
     if args.check:
-        if rendered != current:
-            print("README.md tables are stale: run `make docs`", file=sys.stderr)
-            return 1
-        return 0
+        stale = [README.name] if rendered != current else []
+        stale += [os.path.relpath(path, README.parent) for path in stale_files(write=False)]
+        for name in stale:
+            print(f"{name} is stale: run `make docs`", file=sys.stderr)
+        return 1 if stale else 0
     README.write_text(rendered)
+    stale_files(write=True)
     return 0
 
 

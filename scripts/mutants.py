@@ -506,8 +506,7 @@ MUTANTS: tuple[Mutant, ...] = (
         original="    stopping.on_stop(_say_stopping)\n",
         replacement="",
         tests=(
-            T_LANES
-            + "test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records",
+            T_LANES + "test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records",
         ),
     ),
     Mutant(
@@ -528,6 +527,35 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     *RELIABILITY_MUTANTS,  # scripts/mutants_reliability.py: first contact, stops, the log
     *DOWNSTREAM_MUTANTS,  # scripts/mutants_downstream.py: loaders, open objects, marts
+    # -- The house: no import cycle, settings declared once -------------------------------
+    Mutant(
+        name="import-cycle-under-type-checking",
+        guarantee="tap_mixmax's modules import in no cycle, TYPE_CHECKING imports included",
+        file="tap_mixmax/checks.py",
+        original="from tap_mixmax.settings import DEFAULT_API_URL, MAX_PAGE_SIZE\n",
+        replacement="from tap_mixmax.settings import DEFAULT_API_URL, MAX_PAGE_SIZE\n\n"
+        "if t.TYPE_CHECKING:\n    from tap_mixmax.client import MixmaxStream\n",
+        tests=("tests/unit/test_import_cycles.py::test_tap_mixmax_has_no_import_cycle",),
+    ),
+    Mutant(
+        name="plugin-settings-drop-defaults",
+        guarantee="meltano.yml and the plugin file declare each setting's default from SETTINGS",
+        file="scripts/gen_plugin_settings.py",
+        original='            setting["value"] = prop["default"]',
+        replacement="            pass",
+        tests=(
+            "tests/docs/test_plugin_settings.py::"
+            "test_the_committed_files_are_what_the_generator_writes",
+        ),
+    ),
+    Mutant(
+        name="docs-check-ignores-drift",
+        guarantee="make docs-check fails when meltano.yml's settings drift from SETTINGS",
+        file="scripts/gen_readme.py",
+        original="        return 1 if stale else 0",
+        replacement="        return 0",
+        tests=("tests/docs/test_plugin_settings.py::test_docs_check_fails_when_a_file_drifts",),
+    ),
 )
 
 

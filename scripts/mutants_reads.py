@@ -115,7 +115,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="livefeed-searches-in-the-docs-guess",
         guarantee="the live feed's search goes in `query`, as the only live-API connector sends",
-        file="tap_mixmax/streams.py",
+        file="tap_mixmax/settings.py",
         original='LIVEFEED_QUERY_PARAM = "query"',
         replacement='LIVEFEED_QUERY_PARAM = "q"',
         tests=(T_INC + "test_livefeed_asks_for_everyone_and_a_sent_window_once_bookmarked",),
@@ -132,8 +132,8 @@ READ_MUTANTS: tuple[Mutant, ...] = (
         name="doctor-checks-the-default-search-parameter",
         guarantee="--doctor checks the search parameter the config names",
         file="tap_mixmax/doctor.py",
-        original='str(config.get("livefeed_query_param") or streams.LIVEFEED_QUERY_PARAM)',
-        replacement="streams.LIVEFEED_QUERY_PARAM",
+        original='str(config.get("livefeed_query_param") or LIVEFEED_QUERY_PARAM)',
+        replacement="LIVEFEED_QUERY_PARAM",
         tests=(T_DOCTOR + "test_the_doctor_checks_the_search_parameter_the_config_names",),
     ),
     # -- The rest of the read API ------------------------------------------------------------

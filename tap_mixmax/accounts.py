@@ -17,19 +17,11 @@ from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from singer_sdk.singerlib.encoding.simple import Message
 
 from tap_mixmax import errors
+from tap_mixmax.checks import Account
 from tap_mixmax.parallel import PartWriter, SharedOutput, State, SyncsAll, run_parts
+from tap_mixmax.records import ACCOUNT_FIELD
 from tap_mixmax.report import counted
 from tap_mixmax.stopping import SyncStopped, raise_if_stopping
-
-ACCOUNT_FIELD = "account"
-ACCOUNT_FIELD_SCHEMA: dict[str, t.Any] = {"type": ["string"]}
-DEFAULT_PARALLEL_ACCOUNTS = 4
-
-
-@dataclasses.dataclass(frozen=True)
-class Account:
-    name: str
-    api_token: str = dataclasses.field(repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,22 +29,6 @@ class AccountFailure:
     account: str
     reason: str
     revoked: bool  # Mixmax rejected the token (401), or the user lost API access (403)
-
-
-def parse_accounts(config: Mapping[str, t.Any]) -> list[Account]:
-    """The `accounts` setting, checked: names unique and non-empty, tokens non-empty."""
-    accounts: list[Account] = []
-    for index, entry in enumerate(config.get("accounts") or []):
-        name = str(entry.get("name") or "").strip()
-        token = str(entry.get("api_token") or "").strip()
-        if not name:
-            raise errors.ConfigError(f"invalid config: accounts[{index}] has no name")
-        if not token:
-            raise errors.ConfigError(f"invalid config: account {name!r} has an empty api_token")
-        if any(account.name == name for account in accounts):
-            raise errors.ConfigError(f"invalid config: account name {name!r} is used twice")
-        accounts.append(Account(name, token))
-    return accounts
 
 
 def split_state(state: Mapping[str, t.Any]) -> dict[str, State]:

@@ -7,7 +7,9 @@ wrong with them, never what they are.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import io
 import ipaddress
 import json
 import logging
@@ -17,8 +19,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import click
+from typing_extensions import override
+
 from tap_mixmax import errors, redact
 from tap_mixmax.records import TimestampError, to_datetime
+from tap_mixmax.settings import DEFAULT_API_URL, MAX_PAGE_SIZE
 
 SECRET_SETTINGS = ("api_token", "accounts")
 QUERY_PARAM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
@@ -122,11 +128,30 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+@dataclasses.dataclass(frozen=True)
+class Account:
+    name: str
+    api_token: str = dataclasses.field(repr=False)
+
+
+def parse_accounts(config: Mapping[str, t.Any]) -> list[Account]:
+    """The `accounts` setting, checked: names unique and non-empty, tokens non-empty."""
+    accounts: list[Account] = []
+    for index, entry in enumerate(config.get("accounts") or []):
+        name = str(entry.get("name") or "").strip()
+        token = str(entry.get("api_token") or "").strip()
+        if not name:
+            raise errors.ConfigError(f"invalid config: accounts[{index}] has no name")
+        if not token:
+            raise errors.ConfigError(f"invalid config: account {name!r} has an empty api_token")
+        if any(account.name == name for account in accounts):
+            raise errors.ConfigError(f"invalid config: account name {name!r} is used twice")
+        accounts.append(Account(name, token))
+    return accounts
+
+
 def check_config(config: Mapping[str, t.Any]) -> None:
     """Checks JSON Schema cannot express; raises ConfigError with one clear sentence."""
-    from tap_mixmax.accounts import parse_accounts  # noqa: PLC0415
-    from tap_mixmax.client import DEFAULT_API_URL, MAX_PAGE_SIZE  # noqa: PLC0415
-
     accounts = [(account.name, account.api_token) for account in parse_accounts(config)]
     _check_credentials(config, accounts)
     _check_numbers(config, MAX_PAGE_SIZE)
@@ -304,3 +329,20 @@ def read_json_object(path: str, what: str) -> dict[str, t.Any]:
             f"the {what} file {path} must hold a JSON object, not {_type_name(value)}"
         )
     return value
+
+
+class JsonFile(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
+    """A `--state` or `--catalog` file: read and checked here, handed on as text."""
+
+    name = "file"
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    @override
+    def convert(
+        self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> t.Any:
+        if not isinstance(value, str):
+            return value
+        return io.StringIO(json.dumps(read_json_object(value, self.what)))

@@ -10,40 +10,15 @@
 from __future__ import annotations
 
 import gc
-import io
 import logging
 import os
 import sys
-import typing as t
-
-import click
-from typing_extensions import override
 
 from tap_mixmax import errors, stopping
-from tap_mixmax.checks import read_json_object
 from tap_mixmax.logs import TAP_LOGGER_NAME
 from tap_mixmax.redact import redact
 
 PROGRAM = "tap-mixmax"
-
-
-class JsonFile(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
-    """A `--state` or `--catalog` file: read and checked here, handed on as text."""
-
-    name = "file"
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-    @override
-    def convert(
-        self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> t.Any:
-        if not isinstance(value, str):
-            return value
-        import json  # noqa: PLC0415
-
-        return io.StringIO(json.dumps(read_json_object(value, self.what)))
 
 
 def _say(message: str) -> None:

@@ -17,11 +17,12 @@ from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
 from typing_extensions import override
 
 from tap_mixmax import errors, open_objects
-from tap_mixmax.accounts import ACCOUNT_FIELD, ACCOUNT_FIELD_SCHEMA
 from tap_mixmax.api import MixmaxAPI, TokenAuth, page_body, rows_of
 from tap_mixmax.checks import bookmark_datetime
 from tap_mixmax.logs import stream_logger
 from tap_mixmax.records import (
+    ACCOUNT_FIELD,
+    ACCOUNT_FIELD_SCHEMA,
     EXTRA_FIELD,
     EXTRA_FIELD_SCHEMA,
     MissingKeyError,
@@ -32,19 +33,13 @@ from tap_mixmax.records import (
 from tap_mixmax.report import StreamFigures, SyncReport, counted
 from tap_mixmax.retrying import Retrying
 from tap_mixmax.sdk import PROGRESS_MARKER_NOTE, PROGRESS_MARKERS, SdkStream, utc_now
+from tap_mixmax.settings import DEFAULT_API_URL, MAX_PAGE_SIZE
 from tap_mixmax.stopping import raise_if_stopping
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
     from singer_sdk.tap_base import Tap
 
-DEFAULT_API_URL = "https://api.mixmax.com/v1"
-MAX_PAGE_SIZE = 300  # docs/mixmax-api.md 1.4: MAX_LIMIT
-DEFAULT_REQUEST_TIMEOUT = 60
-DEFAULT_RETRY_BUDGET_SECONDS = 900
-# A page of 300 messages with long HTML bodies is a few MB; a compression bomb is refused
-# at this size (decoded), which bounds what one answer can cost in memory.
-DEFAULT_MAX_RESPONSE_MEGABYTES = 128
 # A bookmark this far past our clock is a mistake, not clock skew.
 FUTURE_BOOKMARK_TOLERANCE = dt.timedelta(hours=1)
 # What STATE says of a stream whose bookmark moves only at its end (the SDK's default

@@ -21,12 +21,8 @@ import typing as t
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from tap_mixmax import __version__, errors, streams
-from tap_mixmax.accounts import parse_accounts
-from tap_mixmax.checks import normalize_config, read_json_object
-from tap_mixmax.client import (
-    DEFAULT_API_URL,
-)
+from tap_mixmax import __version__, errors
+from tap_mixmax.checks import check_config, normalize_config, parse_accounts, read_json_object
 from tap_mixmax.doctor_checks import (
     check_endpoints,
     check_events_message_param,
@@ -56,7 +52,7 @@ from tap_mixmax.doctor_visit import (
     redact,
     unavailable,
 )
-from tap_mixmax.tap import check_config
+from tap_mixmax.settings import DEFAULT_API_URL, LIVEFEED_QUERY_PARAM
 
 __all__ = [
     "CHECKS",
@@ -105,7 +101,7 @@ class AccountReport:
 
 
 def check_account(
-    client: DoctorClient, label: str, livefeed_query_param: str = streams.LIVEFEED_QUERY_PARAM
+    client: DoctorClient, label: str, livefeed_query_param: str = LIVEFEED_QUERY_PARAM
 ) -> AccountReport:
     visit = Visit(client, livefeed_query_param=livefeed_query_param)
     findings: list[Finding] = []
@@ -240,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         for target in targets:
             client = DoctorClient(api_url, target.token, timeout=timeout)
             try:
-                param = str(config.get("livefeed_query_param") or streams.LIVEFEED_QUERY_PARAM)
+                param = str(config.get("livefeed_query_param") or LIVEFEED_QUERY_PARAM)
                 reports.append(check_account(client, target.label, param))
             finally:
                 client.close()

@@ -12,9 +12,6 @@ import typing as t
 from collections.abc import Iterator
 
 from tap_mixmax import errors, streams
-from tap_mixmax.client import (
-    MAX_PAGE_SIZE,
-)
 from tap_mixmax.doctor_visit import (
     CONNECTION,
     ENDPOINT_LIST,
@@ -55,7 +52,7 @@ from tap_mixmax.records import (
     normalize_timestamp,
     to_datetime,
 )
-from tap_mixmax.tap import MIXMAX_RATE_LIMIT_PER_MINUTE
+from tap_mixmax.settings import MAX_PAGE_SIZE, MIXMAX_RATE_LIMIT_PER_MINUTE
 
 PLAUSIBLE_RESET_SECONDS = 2 * RATE_LIMIT_WINDOW_SECONDS
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
@@ -529,7 +526,7 @@ def check_rate_limit_headers(visit: Visit) -> Iterator[Finding]:
             check,
             seen,
             f"{MIXMAX_RATE_LIMIT_PER_MINUTE} requests per minute (docs/mixmax-api.md 1.5)",
-            "max_requests_per_minute in the config (MIXMAX_RATE_LIMIT_PER_MINUTE in tap.py)",
+            "max_requests_per_minute in the config (MIXMAX_RATE_LIMIT_PER_MINUTE in settings.py)",
             details=details,
         )
     elif None in waits:

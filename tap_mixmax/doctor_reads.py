@@ -23,7 +23,7 @@ import typing as t
 from collections.abc import Callable, Iterator, Mapping
 
 from tap_mixmax import streams
-from tap_mixmax.client import MAX_PAGE_SIZE, load_schema
+from tap_mixmax.client import load_schema
 from tap_mixmax.doctor_visit import (
     BY_NAME,
     ENDPOINT_LIST,
@@ -42,6 +42,7 @@ from tap_mixmax.records import (
     declared_type,
     location,
 )
+from tap_mixmax.settings import MAX_PAGE_SIZE
 
 SEQUENCES = BY_NAME[streams.SequencesStream.name]
 RECIPIENTS = BY_NAME[streams.SequenceRecipientsStream.name]
@@ -246,7 +247,7 @@ def check_recipients_page_size(visit: Visit) -> Iterator[Finding]:
     check = "recipients page size"
     assumed = (
         f"recipients come {MAX_PAGE_SIZE} a page when limit={MAX_PAGE_SIZE} "
-        "(MAX_PAGE_SIZE in tap_mixmax/client.py)"
+        "(MAX_PAGE_SIZE in tap_mixmax/settings.py)"
     )
     largest = 0
     for sequence_id in sequences_to_try(visit):

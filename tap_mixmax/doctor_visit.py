@@ -24,9 +24,6 @@ from requests.structures import CaseInsensitiveDict
 from tap_mixmax import __version__, errors, streams
 from tap_mixmax.api import TOKEN_HEADER
 from tap_mixmax.api import rows_of as page_rows
-from tap_mixmax.client import (
-    DEFAULT_MAX_RESPONSE_MEGABYTES,
-)
 from tap_mixmax.pacing import (
     RATE_LIMIT_WINDOW_SECONDS,
     RESET_DELTA_MAX,
@@ -37,6 +34,7 @@ from tap_mixmax.records import (
     ARRAY_ITEMS,
     EPOCH_MS_THRESHOLD,
 )
+from tap_mixmax.settings import DEFAULT_MAX_RESPONSE_MEGABYTES, LIVEFEED_QUERY_PARAM
 from tap_mixmax.transport import Transport, connect_failure_reason, is_connect_failure
 
 # Under half of Mixmax's 120 per minute: the doctor never crowds out a sync alongside.
@@ -292,9 +290,7 @@ class Endpoint:
             return f"an object with a {self.records_key!r} list"
         return "a JSON array" if self.parent else "a JSON object"
 
-    def first_page_params(
-        self, query_param: str = streams.LIVEFEED_QUERY_PARAM
-    ) -> dict[str, t.Any]:
+    def first_page_params(self, query_param: str = LIVEFEED_QUERY_PARAM) -> dict[str, t.Any]:
         """The tap's parameters for a first page, with limit=1 where the endpoint pages."""
         if not self.is_list:
             return {**self.extra_params, "offset": 0, "limit": 1} if self.parent else {}
@@ -355,7 +351,7 @@ class Visit:
     window_rows: list[Row] = dataclasses.field(default_factory=list)
     personal: set[str] = dataclasses.field(default_factory=set)
     stopped: bool = False
-    livefeed_query_param: str = streams.LIVEFEED_QUERY_PARAM  # the config's, if it sets one
+    livefeed_query_param: str = LIVEFEED_QUERY_PARAM  # the config's, if it sets one
 
     def read(self, endpoint: Endpoint, params: Mapping[str, t.Any], path: str = "") -> Page:
         """GET a page, keeping its rows as samples for the later checks."""

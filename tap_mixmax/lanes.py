@@ -21,7 +21,6 @@ from tap_mixmax.stopping import SyncStopped
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
-DEFAULT_PARALLEL_STREAMS = 2
 # The stream that proves the token: synced alone first, so a bad token costs one request.
 CONNECTION_STREAM = "users"
 

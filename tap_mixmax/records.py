@@ -29,6 +29,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 EXTRA_FIELD = "_extra"
+# With `accounts`, each record names its account here, and the column joins the primary key.
+ACCOUNT_FIELD = "account"
+ACCOUNT_FIELD_SCHEMA: dict[str, Any] = {"type": ["string"]}
 EXTRA_FIELD_SCHEMA: dict[str, Any] = {
     "type": ["object", "null"],
     "description": "Top-level fields the API returned that this schema does not know yet.",

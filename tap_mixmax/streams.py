@@ -11,14 +11,11 @@ from typing_extensions import override
 from tap_mixmax.client import ChildStream, MixmaxStream
 from tap_mixmax.offsets import OffsetChildStream
 from tap_mixmax.records import format_utc, to_datetime
+from tap_mixmax.settings import LIVEFEED_QUERY_PARAM
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
 
-# The search string of /livefeed: Airbyte's connector, the only one that filters the feed,
-# sends `query=from:everyone` (docs/mixmax-api.md 2.5; the docs' own guess was `q`). The
-# `livefeed_query_param` setting overrides it, for an account where --doctor says otherwise.
-LIVEFEED_QUERY_PARAM = "query"
 # docs/mixmax-api.md section 6: /livefeed/events takes the message in `messageId`.
 LIVEFEED_EVENTS_MESSAGE_PARAM = "messageId"
 LIVEFEED_FROM_TERM = "from:everyone"  # the whole team's feed, not only the token user's

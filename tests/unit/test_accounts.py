@@ -12,14 +12,13 @@ from singer_sdk.singerlib.encoding.simple import RecordMessage, SchemaMessage, S
 
 from tap_mixmax import accounts, errors, parallel
 from tap_mixmax.accounts import (
-    Account,
     AccountsSync,
     account_state,
     accounts_output,
     merged_state,
-    parse_accounts,
 )
-from tap_mixmax.tap import TapMixmax, check_config
+from tap_mixmax.checks import Account, check_config, parse_accounts
+from tap_mixmax.tap import TapMixmax
 
 GOOD = {"api_url": "https://api.mixmax.com/v1"}
 TWO = [{"name": "alice", "api_token": "tok-a"}, {"name": "bob", "api_token": "tok-b"}]
