@@ -506,8 +506,7 @@ MUTANTS: tuple[Mutant, ...] = (
         original="    stopping.on_stop(_say_stopping)\n",
         replacement="",
         tests=(
-            T_LANES
-            + "test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records",
+            T_LANES + "test_sigterm_stops_every_lane_at_once_and_the_last_state_covers_its_records",
         ),
     ),
     Mutant(
