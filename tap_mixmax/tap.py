@@ -45,11 +45,11 @@ from tap_mixmax.lanes import (
     stream_families,
 )
 from tap_mixmax.logs import show_metrics, tame_library_logs
-from tap_mixmax.offsets import OffsetLimits
 from tap_mixmax.open_objects import AS_OBJECT, OPEN_OBJECTS_SETTING
 from tap_mixmax.open_objects import CHOICES as OPEN_OBJECTS_CHOICES
 from tap_mixmax.output import StateFlushingWriter
 from tap_mixmax.pacing import RequestPacer
+from tap_mixmax.page_sizes import OffsetLimits
 from tap_mixmax.parallel import Part, PartWriter, SharedOutput, State
 from tap_mixmax.redact import redact
 from tap_mixmax.report import SyncReport, _duration, counted
