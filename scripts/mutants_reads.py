@@ -56,7 +56,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="clamp-not-remembered",
         guarantee="a silent clamp is learnt, logged once, and asked for by every later request",
-        file="tap_mixmax/offsets.py",
+        file="tap_mixmax/page_sizes.py",
         original="            self._clamps[stream] = size\n",
         replacement="            pass\n",
         tests=(
@@ -67,7 +67,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="clamp-raised-again",
         guarantee="a learnt clamp only ever goes down: a page never asks for more than served",
-        file="tap_mixmax/offsets.py",
+        file="tap_mixmax/page_sizes.py",
         original="            if known is not None and known <= size:",
         replacement="            if False:",
         tests=(T_OFFSETS + "test_a_lower_clamp_replaces_a_higher_one_and_a_higher_never_does",),
@@ -98,7 +98,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="recipients-cap-raised",
         guarantee="Mixmax serves at most 10,000 recipients per sequence",
-        file="tap_mixmax/offsets.py",
+        file="tap_mixmax/page_sizes.py",
         original="    return max(1, min(page_size, cap - offset))",
         replacement="    return max(1, page_size)",
         tests=(T_CAP + "test_the_cap_is_read_to_the_last_row_and_named_in_a_warning",),

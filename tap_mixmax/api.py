@@ -33,7 +33,7 @@ from tap_mixmax.transport import Transport
 if t.TYPE_CHECKING:
     import logging
 
-    from tap_mixmax.offsets import OffsetLimits
+    from tap_mixmax.page_sizes import OffsetLimits
     from tap_mixmax.report import StreamFigures, SyncReport
 
 TOKEN_HEADER = "X-API-Token"

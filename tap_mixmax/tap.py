@@ -33,9 +33,9 @@ from tap_mixmax.lanes import (
     stream_families,
 )
 from tap_mixmax.logs import show_metrics, tame_library_logs
-from tap_mixmax.offsets import OffsetLimits
 from tap_mixmax.output import StateFlushingWriter
 from tap_mixmax.pacing import RequestPacer
+from tap_mixmax.page_sizes import OffsetLimits
 from tap_mixmax.parallel import Part, PartWriter, SharedOutput, State
 from tap_mixmax.redact import redact
 from tap_mixmax.report import SyncReport, _duration, counted

@@ -13,7 +13,8 @@ import pytest
 from request_counts import offset_requests
 
 from tap_mixmax.api import _BODY_ATTR
-from tap_mixmax.offsets import OffsetLimits, ProvenOffsetPaginator
+from tap_mixmax.offsets import ProvenOffsetPaginator
+from tap_mixmax.page_sizes import OffsetLimits
 
 CAP = 10_000
 
