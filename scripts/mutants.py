@@ -85,10 +85,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="no-lookback",
         guarantee="reading stops once a whole page is older than bookmark - lookback",
-        file="tap_mixmax/client.py",
-        original="            cutoff = to_datetime(self._bookmark)"
-        " - dt.timedelta(days=self.lookback_days)",
-        replacement="            cutoff = to_datetime(self._bookmark)",
+        file="tap_mixmax/sync_window.py",
+        original="        cutoff = to_datetime(bookmark) - dt.timedelta(days=lookback_days)",
+        replacement="        cutoff = to_datetime(bookmark)",
         tests=(
             T_INC + "test_rerun_without_changes_costs_exactly_the_fewest_requests",
             T_INC + "test_rerun_after_time_moves_picks_up_every_new_and_changed_row",
@@ -409,9 +408,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="row-without-key-moves-the-bookmark",
         guarantee="A row without its replication key does not move the bookmark",
-        file="tap_mixmax/client.py",
-        original="        return self._bookmark_key is not None and record.get(self._bookmark_key) is not None",
-        replacement="        return self._bookmark_key is not None",
+        file="tap_mixmax/sync_window.py",
+        original="        return self.key is not None and record.get(self.key) is not None",
+        replacement="        return self.key is not None",
         tests=(
             T_HOSTILE
             + "test_a_row_without_its_replication_key_is_emitted_and_does_not_move_the_bookmark",
@@ -446,9 +445,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="future-bookmark-kept",
         guarantee="A bookmark in the future warns and syncs from now minus the lookback",
-        file="tap_mixmax/client.py",
-        original="        if bookmark > now + FUTURE_BOOKMARK_TOLERANCE:",
-        replacement="        if False:",
+        file="tap_mixmax/sync_window.py",
+        original="    if bookmark > now + FUTURE_BOOKMARK_TOLERANCE:",
+        replacement="    if False:",
         tests=(
             T_HOSTILE + "test_a_bookmark_in_the_future_warns_and_syncs_from_now_minus_the_lookback",
         ),

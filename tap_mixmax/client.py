@@ -1,8 +1,7 @@
-"""The one base stream: auth, paging, pacing, retries and record shaping for Mixmax."""
+"""The one base stream, on the SDK's public hooks: paging, the cutoff, shaping and state."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 import logging
@@ -18,7 +17,6 @@ from typing_extensions import override
 
 from tap_mixmax import errors, open_objects
 from tap_mixmax.api import MixmaxAPI, TokenAuth, page_body, rows_of
-from tap_mixmax.checks import bookmark_datetime
 from tap_mixmax.logs import stream_logger
 from tap_mixmax.records import (
     ACCOUNT_FIELD,
@@ -27,21 +25,20 @@ from tap_mixmax.records import (
     EXTRA_FIELD_SCHEMA,
     MissingKeyError,
     RecordShaper,
-    format_utc,
-    to_datetime,
 )
-from tap_mixmax.report import StreamFigures, SyncReport, counted
+from tap_mixmax.report import StreamNotes, counted
 from tap_mixmax.retrying import Retrying
 from tap_mixmax.sdk import PROGRESS_MARKER_NOTE, PROGRESS_MARKERS, SdkStream, utc_now
 from tap_mixmax.settings import DEFAULT_API_URL, MAX_PAGE_SIZE
 from tap_mixmax.stopping import raise_if_stopping
+from tap_mixmax.sync_window import SyncWindow, open_window
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
     from singer_sdk.tap_base import Tap
 
-# A bookmark this far past our clock is a mistake, not clock skew.
-FUTURE_BOOKMARK_TOLERANCE = dt.timedelta(hours=1)
+    from tap_mixmax.streams_run import StreamsRun
+
 # What STATE says of a stream whose bookmark moves only at its end (the SDK's default
 # note says progress is not resumable, which is not true of this tap).
 RESUME_NOTE = (
@@ -56,6 +53,20 @@ def load_schema(name: str) -> dict[str, t.Any]:
     text = resources.files("tap_mixmax.schemas").joinpath(f"{name}.json").read_text()
     schema: dict[str, t.Any] = json.loads(text)
     schema.setdefault("properties", {})[EXTRA_FIELD] = EXTRA_FIELD_SCHEMA
+    return schema
+
+
+def stream_schema(name: str, *, account_mode: bool) -> dict[str, t.Any]:
+    """A stream's schema; with `accounts`, the account joins every record and its key.
+
+    (Two users can see the same object, a shared sequence: the account tells them apart.)
+    """
+    schema = load_schema(name)
+    if not account_mode:
+        return schema
+    schema = {**schema, "properties": {**schema["properties"]}}
+    schema["properties"][ACCOUNT_FIELD] = ACCOUNT_FIELD_SCHEMA
+    schema["required"] = [ACCOUNT_FIELD, *schema.get("required", [])]
     return schema
 
 
@@ -94,15 +105,6 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
         return cursor
 
 
-class StreamsRun(t.Protocol):
-    """What a stream reads of the tap running it (tap.TapMixmax is one)."""
-
-    @property
-    def api(self) -> MixmaxAPI: ...
-
-    def check_connection(self) -> None: ...
-
-
 class MixmaxStream(SdkStream):
     """Base for every Mixmax stream. Subclasses declare; this class does the work."""
 
@@ -115,37 +117,23 @@ class MixmaxStream(SdkStream):
     # Progress STATE this often; for newest-first streams it never moves the bookmark.
     STATE_MSG_FREQUENCY = 1000
 
-    def __init__(self, tap: Tap) -> None:
-        schema = load_schema(self.name)
-        # With `accounts`, two users can see the same object (a shared sequence): the
-        # account joins the record and its key.
-        self.account: str | None = getattr(tap, "account", None)
-        account_mode = bool(getattr(tap, "account_mode", False))
-        if account_mode:
-            schema = {**schema, "properties": {**schema["properties"]}}
-            schema["properties"][ACCOUNT_FIELD] = ACCOUNT_FIELD_SCHEMA
-            schema["required"] = [ACCOUNT_FIELD, *schema.get("required", [])]
+    def __init__(self, tap: Tap, run: StreamsRun) -> None:
+        self.run = run
+        self.account = run.account
+        schema = stream_schema(self.name, account_mode=run.account_mode)
         # The shaper keeps the object form; targets may be told of open objects as text.
         declared, self._finish = open_objects.declare(
             schema, tap.config.get(open_objects.OPEN_OBJECTS_SETTING, open_objects.AS_OBJECT)
         )
         super().__init__(tap, schema=declared)
-        self.run = t.cast(StreamsRun, tap)
-        if account_mode:
+        if run.account_mode:
             self.primary_keys = (ACCOUNT_FIELD, *(self.primary_keys or ()))
         self._account_logger = stream_logger(super().logger, self.account)
         # `account` is the tap's own column: a field of that name from Mixmax stays in _extra.
         self._shaper = RecordShaper(schema, reserved=frozenset({ACCOUNT_FIELD}))  # object form
-        report: SyncReport | None = getattr(tap, "report", None)
-        self.figures = report.figures_for(self.name) if report else StreamFigures()
-        self._report = report
-        self._cutoff: str | None = None
-        self._bookmark: str | None = None
-        self._bookmark_key: str | None = None
-        self._page_rows = 0
-        self._rows_in_window = 0
-        self._rows_without_key = 0
-        self._unknown_reported: set[str] = set()
+        self.figures = run.report.figures_for(self.name)
+        self.notes = StreamNotes(self.name, self.logger, self.figures)
+        self.window = SyncWindow()  # each get_records opens its own
         self.extracted_at = utc_now()
 
     # singer-sdk 0.54 types it Logger, 0.55 LoggerAdapter: this is either (logs.stream_logger).
@@ -202,13 +190,13 @@ class MixmaxStream(SdkStream):
     def request_decorator(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         return self.retrying.decorate(func)
 
-    # -- paging ----------------------------------------------------------------------
+    # -- paging: newest-first lists stop at the window's cutoff ------------------------
 
     @override
     def get_new_paginator(self) -> BaseAPIPaginator[t.Any]:
         if self.records_key is None:
             return SinglePagePaginator()
-        return CursorPaginator(stop_early=self._page_was_before_cutoff)
+        return CursorPaginator(stop_early=self.window.page_was_before_cutoff)
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
@@ -223,53 +211,9 @@ class MixmaxStream(SdkStream):
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         # The envelope was checked in validate_response, before any retry decision.
         rows = t.cast(list[dict[str, t.Any]], rows_of(page_body(response), self.records_key))
-        self._page_rows, self._rows_in_window = len(rows), 0  # post_process counts
+        self.window.new_page(len(rows))  # post_process counts its rows in the window
         self.extracted_at = utc_now()  # a page is extracted at once
         return rows
-
-    # -- incremental: newest-first lists with a client-side cutoff ---------------------------
-
-    def _read_bookmark(self, context: Context | None) -> str | None:
-        """The state's bookmark, normalised; one in the future is pulled back to now."""
-        state = self.get_context_state(context)
-        raw = state.get("replication_key_value")
-        if raw is None or not self.replication_key:
-            return None
-        bookmark = bookmark_datetime(self.name, raw)
-        now = dt.datetime.now(dt.timezone.utc)
-        if bookmark > now + FUTURE_BOOKMARK_TOLERANCE:
-            self.logger.warning(
-                "Stream %s: the bookmark %s is in the future; syncing from now instead, "
-                "and the bookmark is reset to now",
-                self.name,
-                format_utc(bookmark),
-            )
-            bookmark = now
-            state["replication_key_value"] = format_utc(now)
-        return format_utc(bookmark)
-
-    def _starting_cutoff(self) -> str | None:
-        """Oldest replication value this sync must emit: bookmark - lookback, or start_date."""
-        if not self.replication_key:
-            return None
-        start_date = self.config.get("start_date")
-        floor = to_datetime(start_date) if start_date else None
-        cutoff = floor
-        if self._bookmark:
-            cutoff = to_datetime(self._bookmark) - dt.timedelta(days=self.lookback_days)
-            if floor and floor > cutoff:
-                cutoff = floor
-        return None if cutoff is None else format_utc(cutoff)
-
-    @property
-    def lookback_days(self) -> float:
-        if not self.lookback_setting:
-            return 0.0
-        return float(self.config.get(self.lookback_setting, 0))
-
-    def _page_was_before_cutoff(self) -> bool:
-        """Newest first: once a whole page is older than the cutoff, the rest is too."""
-        return self._cutoff is not None and self._page_rows > 0 and self._rows_in_window == 0
 
     # -- records ---------------------------------------------------------------------
 
@@ -284,57 +228,28 @@ class MixmaxStream(SdkStream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         self.run.check_connection()
-        self._bookmark_key = self.replication_key  # read once: the SDK's is a property
-        self._bookmark = self._read_bookmark(context)
-        self._cutoff = self._starting_cutoff()
-        if self.replication_key:
+        state = self.get_context_state(context)
+        self.window = open_window(
+            self.name,
+            self.replication_key,
+            state,
+            config=self.config,
+            lookback_setting=self.lookback_setting,
+            logger=self.logger,
+        )
+        if self.window.key:
             # Said before the SDK's own note ("not resumable"), which is not true here.
-            self.get_context_state(context).setdefault(
-                PROGRESS_MARKERS, {PROGRESS_MARKER_NOTE: RESUME_NOTE}
-            )
-        if not self.figures.started:
-            self.figures.started = True
-            self.logger.info("Stream %s: %s", self.name, self.describe_sync(context))
+            state.setdefault(PROGRESS_MARKERS, {PROGRESS_MARKER_NOTE: RESUME_NOTE})
+        parent = self.parent_stream_type
+        self.notes.starting(self.window.describe(parent.name if parent else None))  # type: ignore[misc]
         try:
             yield from self.request_records(context)  # the SDK calls post_process on each
         except (errors.NotFoundError, errors.ForbiddenError) as exc:
             if not self.optional_endpoint:
                 raise
             self.skip_unavailable(exc, context)
-        self._report_unknown_fields()
-        if self._rows_without_key:
-            self.logger.warning(
-                "Stream %s: %s had no readable %s: emitted, without moving the bookmark",
-                self.name,
-                counted(self._rows_without_key, "row"),
-                self.replication_key,
-            )
-            self._rows_without_key = 0
-
-    def describe_sync(self, context: Context | None) -> str:
-        """How this stream syncs, for its start line."""
-        if not self.replication_key:
-            parent = self.parent_stream_type
-            return f"full table, per {parent.name} row" if parent else "full table"  # type: ignore[misc]
-        if not self._cutoff:
-            return f"incremental on {self.replication_key}, every row (no bookmark, no start_date)"
-        origin = "start_date; no bookmark yet"
-        if self._bookmark:
-            origin = f"bookmark {self._bookmark}"
-            if self.lookback_days:
-                origin += f" minus {self.lookback_setting} {self.lookback_days:g}"
-        return f"incremental on {self.replication_key}, from {self._cutoff} ({origin})"
-
-    def _report_unknown_fields(self) -> None:
-        new_unknown = self._shaper.unknown_seen - self._unknown_reported
-        if new_unknown:  # once per field and stream, however many parents a child has
-            self.logger.warning(
-                "Stream %s: kept unknown fields %s in %s",
-                self.name,
-                sorted(new_unknown),
-                EXTRA_FIELD,
-            )
-            self._unknown_reported |= new_unknown
+        self.notes.kept_unknown(self._shaper.unknown_seen)
+        self.notes.undated(self.window.rows_without_key, self.window.key)
 
     def skip_unavailable(self, exc: errors.MixmaxError, context: Context | None) -> None:
         """A top-level endpoint the account cannot use: one warning, no records."""
@@ -357,21 +272,14 @@ class MixmaxStream(SdkStream):
             record = self._finish(record)
         if self.account is not None:
             record[ACCOUNT_FIELD] = self.account
-        if self._bookmark_key is not None:
-            value = record.get(self._bookmark_key)
-            if value is None:
-                self._rows_without_key += 1  # kept: we cannot tell its age
-            elif self._cutoff is not None and value < self._cutoff:
-                return None  # both RFC 3339 UTC, fixed width: they compare as text
-            self._rows_in_window += 1
+        if not self.window.admits(record):
+            return None
         self.figures.rows += 1
         return record
 
     @override
     def moves_bookmark(self, record: Record) -> bool:
-        # Full table: no bookmark to move. And a row without a readable replication value
-        # must not move (or break) the bookmark.
-        return self._bookmark_key is not None and record.get(self._bookmark_key) is not None
+        return self.window.moves_bookmark(record)
 
 
 class ChildStream(MixmaxStream):

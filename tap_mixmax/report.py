@@ -15,6 +15,8 @@ import time
 import typing as t
 from collections.abc import Callable, Iterable
 
+from tap_mixmax.records import EXTRA_FIELD
+
 PROGRESS_INTERVAL_SECONDS = 30.0
 RATE_WINDOW_SECONDS = 60.0
 
@@ -34,6 +36,47 @@ class StreamFigures:
         self.retries += other.retries
         self.rate_limited += other.rate_limited
         self.seconds += other.seconds
+
+
+class StreamNotes:
+    """What one stream object says besides its figures, each thing once per object."""
+
+    def __init__(
+        self,
+        stream: str,
+        logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
+        figures: StreamFigures,
+    ) -> None:
+        self.stream = stream
+        self.logger = logger
+        self.figures = figures
+        self._unknown_reported: set[str] = set()
+
+    def starting(self, how: str) -> None:
+        """The start line: once, however many parents a child stream syncs for."""
+        if not self.figures.started:
+            self.figures.started = True
+            self.logger.info("Stream %s: %s", self.stream, how)
+
+    def kept_unknown(self, unknown: t.AbstractSet[str]) -> None:
+        new_unknown = unknown - self._unknown_reported
+        if new_unknown:  # once per field and stream, however many parents a child has
+            self.logger.warning(
+                "Stream %s: kept unknown fields %s in %s",
+                self.stream,
+                sorted(new_unknown),
+                EXTRA_FIELD,
+            )
+            self._unknown_reported |= new_unknown
+
+    def undated(self, rows: int, key: str | None) -> None:
+        if rows:
+            self.logger.warning(
+                "Stream %s: %s had no readable %s: emitted, without moving the bookmark",
+                self.stream,
+                counted(rows, "row"),
+                key,
+            )
 
 
 class SyncReport:

@@ -166,9 +166,9 @@ class LivefeedStream(MixmaxStream):
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         terms = [LIVEFEED_FROM_TERM]
-        if self._cutoff:
+        if self.window.cutoff:
             padding = dt.timedelta(days=LIVEFEED_DAY_PADDING)
-            first = to_datetime(self._cutoff).date() - padding
+            first = to_datetime(self.window.cutoff).date() - padding
             last = dt.datetime.now(dt.timezone.utc).date() + padding
             terms.append(f"sent:{first:{LIVEFEED_DATE_FORMAT}}-{last:{LIVEFEED_DATE_FORMAT}}")
         params = super().get_url_params(context, next_page_token)

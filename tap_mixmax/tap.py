@@ -57,6 +57,7 @@ from tap_mixmax.stopping import (
     signal_name,
     signal_number,
 )
+from tap_mixmax.streams_run import StreamsRun
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -108,8 +109,15 @@ class TapMixmax(SdkTap):
     @override
     def discover_streams(self) -> list[Stream]:
         only = self.part.streams  # a lane builds its own family only
+        run = StreamsRun(
+            account=self.account,
+            account_mode=self.account_mode,
+            report=self.report,
+            check_connection=self.check_connection,
+            api_of=lambda: self.api,
+        )
         return [
-            stream_type(self)
+            stream_type(self, run)
             for stream_type in streams.STREAM_TYPES
             if only is None or vars(stream_type)["name"] in only
         ]
