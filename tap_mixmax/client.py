@@ -57,10 +57,8 @@ def load_schema(name: str) -> dict[str, t.Any]:
 
 
 def stream_schema(name: str, *, account_mode: bool) -> dict[str, t.Any]:
-    """A stream's schema; with `accounts`, the account joins every record and its key.
-
-    (Two users can see the same object, a shared sequence: the account tells them apart.)
-    """
+    """A stream's schema. With `accounts`, two users can see the same object (a shared
+    sequence), so the account joins every record and its key."""
     schema = load_schema(name)
     if not account_mode:
         return schema
