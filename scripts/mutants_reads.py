@@ -131,7 +131,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="doctor-checks-the-default-search-parameter",
         guarantee="--doctor checks the search parameter the config names",
-        file="tap_mixmax/doctor.py",
+        file="tap_mixmax/doctor/__init__.py",
         original='str(config.get("livefeed_query_param") or LIVEFEED_QUERY_PARAM)',
         replacement="LIVEFEED_QUERY_PARAM",
         tests=(T_DOCTOR + "test_the_doctor_checks_the_search_parameter_the_config_names",),
@@ -160,7 +160,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="doctor-ignores-a-type-mismatch",
         guarantee="--doctor compares every value's type with its schema",
-        file="tap_mixmax/doctor_reads.py",
+        file="tap_mixmax/doctor/reads.py",
         original="    if not fits(value, declared):",
         replacement="    if False:",
         tests=(T_TYPES + "[live-feed flag as text]",),
@@ -168,7 +168,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="doctor-types-only-at-the-top",
         guarantee="--doctor compares value types at any depth",
-        file="tap_mixmax/doctor_reads.py",
+        file="tap_mixmax/doctor/reads.py",
         original="                yield from mismatches(sub, value[name], (*trail, name))",
         replacement="                pass",
         tests=(T_TYPES + "[nested counter as text]",),
@@ -176,7 +176,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="doctor-says-converted-whatever-the-tap-does",
         guarantee="a DIFFERENT value type says what the tap really does with the value",
-        file="tap_mixmax/doctor_reads.py",
+        file="tap_mixmax/doctor/reads.py",
         original="    if found and value is not None and fits(value, mismatch.declared):",
         replacement="    if True:",
         tests=(T_TYPES + "[recipient stage flag as an object]",),
@@ -184,7 +184,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="doctor-flags-shapes-an-x-coerce-names",
         guarantee="a value the tap converts without loss (or by its x-coerce) is OK, listed",
-        file="tap_mixmax/doctor_reads.py",
+        file="tap_mixmax/doctor/reads.py",
         original="        if set(outcomes) <= lossless:",
         replacement="        if False:",
         tests=(
@@ -195,7 +195,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="doctor-trusts-a-short-recipients-page",
         guarantee="--doctor measures the largest page the recipients endpoint serves",
-        file="tap_mixmax/doctor_reads.py",
+        file="tap_mixmax/doctor/reads.py",
         original="        if after:",
         replacement="        if False:",
         tests=(T_DOCTOR + "test_a_silent_recipients_clamp_is_measured_and_nothing_else_changes",),

@@ -1,7 +1,7 @@
 """`--doctor`'s model: findings, the one HTTP client, what it knows of the streams, a visit.
 
-The checks (doctor_checks.py, doctor_reads.py) read an account through a `Visit` and
-return `Finding`s; doctor.py runs them and renders the report.
+The checks (checks.py, reads.py) read an account through a `Visit` and
+return `Finding`s; the package (__init__.py) runs them and renders the report.
 """
 
 from __future__ import annotations

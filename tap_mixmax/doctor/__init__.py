@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from tap_mixmax import __version__, errors
 from tap_mixmax.checks import check_config, normalize_config, parse_accounts, read_json_object
-from tap_mixmax.doctor_checks import (
+from tap_mixmax.doctor.checks import (
     check_endpoints,
     check_events_message_param,
     check_live_feed_search,
@@ -35,8 +35,8 @@ from tap_mixmax.doctor_checks import (
     check_token,
     check_unknown_fields,
 )
-from tap_mixmax.doctor_reads import check_recipients_page_size, check_value_types
-from tap_mixmax.doctor_visit import (
+from tap_mixmax.doctor.reads import check_recipients_page_size, check_value_types
+from tap_mixmax.doctor.visit import (
     MAX_REQUESTS_PER_ACCOUNT,
     REQUEST_TIMEOUT_SECONDS,
     SECTIONS,
