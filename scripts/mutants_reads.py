@@ -14,6 +14,10 @@ T_OFFSETS = "tests/unit/test_offsets.py::"
 T_CLAMP = "tests/tap/test_recipients_clamp.py::"
 T_CLAMP_COMMAND = T_CLAMP + "test_a_silent_clamp_loses_no_recipient_through_the_command"
 T_DOCTOR = "tests/tap/test_doctor_reads.py::"
+T_DOCTOR_HTTP = (
+    "tests/tap/test_doctor.py::"
+    "test_every_try_goes_through_the_tap_api_object_with_the_doctor_try_count"
+)
 T_TYPES = T_DOCTOR + "test_a_value_of_another_type_names_the_field_and_what_the_tap_does"
 T_INC = "tests/tap/test_incremental.py::"
 T_MORE = "tests/tap/test_more_streams.py::"
@@ -199,5 +203,21 @@ READ_MUTANTS: tuple[Mutant, ...] = (
         original="        if after:",
         replacement="        if False:",
         tests=(T_DOCTOR + "test_a_silent_recipients_clamp_is_measured_and_nothing_else_changes",),
+    ),
+    Mutant(
+        name="doctor-sends-around-the-api-object",
+        guarantee="--doctor sends every request through the tap's MixmaxAPI (one HTTP policy)",
+        file="tap_mixmax/doctor/client.py",
+        original="                response = self.api.send(request, retrying, self.figures)",
+        replacement="                response = self.api.transport.send(request, timeout=30, deadline=time.monotonic() + 30)",
+        tests=(T_DOCTOR_HTTP,),
+    ),
+    Mutant(
+        name="doctor-tries-past-its-count",
+        guarantee="--doctor gives a failing endpoint its MAX_TRIES tries, no more",
+        file="tap_mixmax/doctor/client.py",
+        original="                budget_seconds=RETRY_BUDGET_SECONDS, request_timeout=timeout, max_tries=MAX_TRIES",
+        replacement="                budget_seconds=RETRY_BUDGET_SECONDS, request_timeout=timeout, max_tries=MAX_TRIES + 1",
+        tests=(T_DOCTOR_HTTP,),
     ),
 )

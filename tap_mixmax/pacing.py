@@ -142,7 +142,8 @@ class RequestPacer:
         reset = parse_reset(headers.get("X-RateLimit-Reset"))
         if reset is not None:
             left = "none are" if self.reserve == 0 else f"{self.reserve} or fewer are"
-            self.block_for(reset + PACING_MARGIN_SECONDS, f"Mixmax says {left} left until its reset")
+            why = f"Mixmax says {left} left until its reset"
+            self.block_for(reset + PACING_MARGIN_SECONDS, why)
 
     def block_for(self, seconds: float, why: str) -> None:
         """Hold every request back for `seconds` (after a 429's Retry-After, say)."""

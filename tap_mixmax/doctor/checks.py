@@ -12,6 +12,7 @@ import typing as t
 from collections.abc import Iterator
 
 from tap_mixmax import errors, streams
+from tap_mixmax.doctor.client import Answer
 from tap_mixmax.doctor.visit import (
     CONNECTION,
     ENDPOINT_LIST,
@@ -20,7 +21,6 @@ from tap_mixmax.doctor.visit import (
     LIVEFEED_EVENTS,
     RULES,
     USERS,
-    Answer,
     Endpoint,
     Finding,
     Page,
