@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / ".tools"
 MELTANO = TOOLS / "meltano" / "bin" / "meltano"
 AIRFLOW = TOOLS / "airflow" / "bin" / "airflow"
+DAG_FOLDER = REPO / "orchestrate" / "airflow" / "dags"
 PG_SH = REPO / "scripts" / "pg.sh"
 # E2E_SANDBOX_CLI: another sandbox executable (same command line), e.g. an installed one.
 SANDBOX_CLI = Path(
@@ -265,6 +266,30 @@ def meltano_env(
     # or URL from the caller's shell override the sandbox's.
     for key in ("VIRTUAL_ENV", "TAP_MIXMAX_API_TOKEN", "TAP_MIXMAX_API_URL"):
         env.pop(key, None)
+    return env
+
+
+def airflow_env(
+    sandbox: SandboxProcess | None, pg: dict[str, str] | None, tmp_path: Path, **extra: str
+) -> dict[str, str]:
+    """meltano_env's environment for Airflow (test_airflow.py, test_dbt.py), home in `tmp_path`."""
+    airflow_home = tmp_path / "airflow"
+    airflow_home.mkdir()
+    env = meltano_env(
+        sandbox,
+        pg,
+        tmp_path,
+        MELTANO_BIN=str(MELTANO),
+        MELTANO_PROJECT_ROOT=str(REPO),
+        TAP_MIXMAX_DAG_RETRIES="0",
+        AIRFLOW_HOME=str(airflow_home),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(DAG_FOLDER),
+        AIRFLOW__CORE__UNIT_TEST_MODE="False",
+        **extra,
+    )
+    for key in [k for k in env if k.startswith("PYTEST") or k == "PYTHONPATH"]:
+        env.pop(key)
     return env
 
 
