@@ -99,11 +99,13 @@ class SandboxProcess:
 
     def records(self, stream: str, user: int = 0) -> list[dict[str, t.Any]]:
         """The rows the API serves, newest first."""
-        return self._get(f"/records/{stream}?user={user}")["records"]
+        records: list[dict[str, t.Any]] = self._get(f"/records/{stream}?user={user}")["records"]
+        return records
 
     def requests(self) -> list[dict[str, t.Any]]:
         """Every API request since the last clear_requests(), in order."""
-        return self._get("/requests")["requests"]
+        requests: list[dict[str, t.Any]] = self._get("/requests")["requests"]
+        return requests
 
     def clear_requests(self) -> None:
         req = urllib.request.Request(f"{self.control_url}/requests", method="DELETE")
@@ -111,7 +113,8 @@ class SandboxProcess:
             pass
 
     def counts(self) -> dict[str, int]:
-        return self._get("/counts")
+        counts: dict[str, int] = self._get("/counts")
+        return counts
 
     def advance(self, days: int = 1) -> t.Any:
         req = urllib.request.Request(
@@ -342,7 +345,7 @@ def datetime_properties(schema: dict[str, t.Any]) -> set[str]:
 INCREMENTAL_PAGE_SIZE = 20
 
 
-def assert_read_only_what_changed(sandbox, state: dict) -> None:
+def assert_read_only_what_changed(sandbox: SandboxProcess, state: dict[str, t.Any]) -> None:
     """The incremental run's requests per incremental stream are exactly the fewest that
     read from the bookmarks (less their lookback), and events are read for exactly the
     messages with new activity."""
