@@ -185,7 +185,7 @@ MUTANTS: tuple[Mutant, ...] = (
         name="remaining-zero-not-seen",
         guarantee="stops when X-RateLimit-Remaining reaches 0",
         file="tap_mixmax/pacing.py",
-        original="            exhausted = float(remaining) <= 0",
+        original="            exhausted = float(remaining) <= self.reserve",
         replacement="            exhausted = False",
         tests=(
             T_PACER + "test_remaining_zero_blocks_until_reset",

@@ -14,6 +14,10 @@ T_OFFSETS = "tests/unit/test_offsets.py::"
 T_CLAMP = "tests/tap/test_recipients_clamp.py::"
 T_CLAMP_COMMAND = T_CLAMP + "test_a_silent_clamp_loses_no_recipient_through_the_command"
 T_DOCTOR = "tests/tap/test_doctor_reads.py::"
+T_DOCTOR_HTTP = (
+    "tests/tap/test_doctor.py::"
+    "test_every_try_goes_through_the_tap_api_object_with_the_doctor_try_count"
+)
 T_TYPES = T_DOCTOR + "test_a_value_of_another_type_names_the_field_and_what_the_tap_does"
 T_INC = "tests/tap/test_incremental.py::"
 T_MORE = "tests/tap/test_more_streams.py::"
@@ -131,7 +135,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="doctor-checks-the-default-search-parameter",
         guarantee="--doctor checks the search parameter the config names",
-        file="tap_mixmax/doctor.py",
+        file="tap_mixmax/doctor/__init__.py",
         original='str(config.get("livefeed_query_param") or LIVEFEED_QUERY_PARAM)',
         replacement="LIVEFEED_QUERY_PARAM",
         tests=(T_DOCTOR + "test_the_doctor_checks_the_search_parameter_the_config_names",),
@@ -160,7 +164,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="doctor-ignores-a-type-mismatch",
         guarantee="--doctor compares every value's type with its schema",
-        file="tap_mixmax/doctor_reads.py",
+        file="tap_mixmax/doctor/reads.py",
         original="    if not fits(value, declared):",
         replacement="    if False:",
         tests=(T_TYPES + "[live-feed flag as text]",),
@@ -168,7 +172,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="doctor-types-only-at-the-top",
         guarantee="--doctor compares value types at any depth",
-        file="tap_mixmax/doctor_reads.py",
+        file="tap_mixmax/doctor/reads.py",
         original="                yield from mismatches(sub, value[name], (*trail, name))",
         replacement="                pass",
         tests=(T_TYPES + "[nested counter as text]",),
@@ -176,7 +180,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="doctor-says-converted-whatever-the-tap-does",
         guarantee="a DIFFERENT value type says what the tap really does with the value",
-        file="tap_mixmax/doctor_reads.py",
+        file="tap_mixmax/doctor/reads.py",
         original="    if found and value is not None and fits(value, mismatch.declared):",
         replacement="    if True:",
         tests=(T_TYPES + "[recipient stage flag as an object]",),
@@ -184,7 +188,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="doctor-flags-shapes-an-x-coerce-names",
         guarantee="a value the tap converts without loss (or by its x-coerce) is OK, listed",
-        file="tap_mixmax/doctor_reads.py",
+        file="tap_mixmax/doctor/reads.py",
         original="        if set(outcomes) <= lossless:",
         replacement="        if False:",
         tests=(
@@ -195,9 +199,25 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="doctor-trusts-a-short-recipients-page",
         guarantee="--doctor measures the largest page the recipients endpoint serves",
-        file="tap_mixmax/doctor_reads.py",
+        file="tap_mixmax/doctor/reads.py",
         original="        if after:",
         replacement="        if False:",
         tests=(T_DOCTOR + "test_a_silent_recipients_clamp_is_measured_and_nothing_else_changes",),
+    ),
+    Mutant(
+        name="doctor-sends-around-the-api-object",
+        guarantee="--doctor sends every request through the tap's MixmaxAPI (one HTTP policy)",
+        file="tap_mixmax/doctor/client.py",
+        original="                response = self.api.send(request, retrying, self.figures)",
+        replacement="                response = self.api.transport.send(request, timeout=30, deadline=time.monotonic() + 30)",
+        tests=(T_DOCTOR_HTTP,),
+    ),
+    Mutant(
+        name="doctor-tries-past-its-count",
+        guarantee="--doctor gives a failing endpoint its MAX_TRIES tries, no more",
+        file="tap_mixmax/doctor/client.py",
+        original="                budget_seconds=RETRY_BUDGET_SECONDS, request_timeout=timeout, max_tries=MAX_TRIES",
+        replacement="                budget_seconds=RETRY_BUDGET_SECONDS, request_timeout=timeout, max_tries=MAX_TRIES + 1",
+        tests=(T_DOCTOR_HTTP,),
     ),
 )

@@ -257,7 +257,7 @@ RELIABILITY_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="doctor-ok-for-an-unreadable-timestamp-off-the-key",
         guarantee="--doctor flags every date-time field the tap cannot read",
-        file="tap_mixmax/doctor_checks.py",
+        file="tap_mixmax/doctor/checks.py",
         original='                    unreadable.add(f"{endpoint.name}.{field}{key}")',
         replacement="                    if key:\n"
         '                        unreadable.add(f"{endpoint.name}.{field}{key}")',

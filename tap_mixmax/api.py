@@ -83,6 +83,7 @@ class RetryPolicy:
 
     budget_seconds: float  # retry_budget_seconds: one request, all its tries and waits
     request_timeout: float  # request_timeout: one try, connect to last byte
+    max_tries: int | None = None  # None: the budget alone bounds the tries (a sync's way)
 
 
 class TokenAuth(AuthBase):
@@ -131,6 +132,7 @@ class MixmaxAPI:
         return Retrying(
             stream=stream,
             budget=self.policy.budget_seconds,
+            max_tries=self.policy.max_tries,
             first_contact=self.first_contact,
             pacer=self.pacer,
             origin=self.origin,
@@ -160,9 +162,8 @@ class MixmaxAPI:
         self, response: requests.Response, records_key: str | None, figures: StreamFigures
     ) -> None:
         """Raise the error an answer means; else parse its page once, for page_body()."""
-        self.pacer.observe(response.headers)
         path = urlsplit(response.url).path
-        self.classify(response, path, figures)
+        self.check_status(response, path, figures)
         body = self.parse_page(response.content, path)
         rows = rows_of(body, records_key)
         if rows is None:  # a page we cannot read whole is retried, never half-used
@@ -172,6 +173,11 @@ class MixmaxAPI:
         if not all(isinstance(row, dict) for row in rows):
             raise errors.MalformedPageError(f"Mixmax sent a row that is not an object on {path}")
         setattr(response, _BODY_ATTR, body)
+
+    def check_status(self, response: requests.Response, path: str, figures: StreamFigures) -> None:
+        """The pace learns from every answer; then the error its status means, if any."""
+        self.pacer.observe(response.headers)
+        self.classify(response, path, figures)
 
     @staticmethod
     def classify(response: requests.Response, path: str, figures: StreamFigures) -> None:

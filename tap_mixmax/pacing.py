@@ -85,8 +85,12 @@ class RequestPacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = stopping.wait,
         logger: logging.Logger | None = None,
+        reserve: int = 0,
     ) -> None:
         self.max_requests = max(1, max_requests_per_minute)
+        # Hold back once X-RateLimit-Remaining is down to this: a sync uses its whole
+        # budget; the doctor leaves some to a sync of the same token alongside.
+        self.reserve = max(0, reserve)
         self._clock = clock
         self._sleep = sleep
         self._logger = logger or logging.getLogger("tap-mixmax")
@@ -130,16 +134,16 @@ class RequestPacer:
         if remaining is None:
             return
         try:
-            exhausted = float(remaining) <= 0
+            exhausted = float(remaining) <= self.reserve
         except ValueError:
             return
         if not exhausted:
             return
         reset = parse_reset(headers.get("X-RateLimit-Reset"))
         if reset is not None:
-            self.block_for(
-                reset + PACING_MARGIN_SECONDS, "Mixmax says none are left until its reset"
-            )
+            left = "none are" if self.reserve == 0 else f"{self.reserve} or fewer are"
+            why = f"Mixmax says {left} left until its reset"
+            self.block_for(reset + PACING_MARGIN_SECONDS, why)
 
     def block_for(self, seconds: float, why: str) -> None:
         """Hold every request back for `seconds` (after a 429's Retry-After, say)."""

@@ -65,6 +65,7 @@ class Retrying:
         *,
         stream: str,
         budget: float,
+        max_tries: int | None = None,
         first_contact: FirstContact,
         pacer: RequestPacer,
         origin: Origin,
@@ -73,6 +74,7 @@ class Retrying:
     ) -> None:
         self.stream = stream
         self.budget = budget
+        self.max_tries = max_tries
         self.first_contact = first_contact
         self.pacer = pacer
         self.origin = origin
@@ -93,7 +95,7 @@ class Retrying:
             (*RETRIABLE_ERRORS, *TRANSPORT_ERRORS),
             interval=0,  # backoff's own sleep cannot be interrupted: wait_before_retry waits
             max_time=self.budget,  # a backstop: deadline() is the real limit
-            max_tries=None,
+            max_tries=self.max_tries,
             jitter=None,
             giveup=self._out_of_time,
             on_backoff=self._wait_before_retry,

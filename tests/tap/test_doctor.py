@@ -18,6 +18,8 @@ from tap_harness import TAP_EXECUTABLE, write_json
 
 from mixmax_sandbox import Sandbox
 from tap_mixmax import doctor
+from tap_mixmax.api import MixmaxAPI
+from tap_mixmax.doctor import client as doctor_client
 from tap_mixmax.streams import STREAM_TYPES
 
 # A list longer than a page, so the page-size check can conclude on the sandbox.
@@ -238,7 +240,9 @@ def test_retry_after_is_honoured(capsys, tmp_path):
     limited = next(i for i, r in enumerate(log) if r.status == 429)
     assert log[limited + 1].path == log[limited].path
     assert log[limited + 1].time - log[limited].time >= 2.0
-    assert err == "tap-mixmax --doctor: waiting 2 s: Mixmax answered 429 with that Retry-After\n"
+    assert re.fullmatch(
+        r"tap-mixmax --doctor: Waiting 2\.0 s before retry 1 of GET \S+: rate limited on \S+\n", err
+    )
     assert code == 0 and "Retry-After came 1 time: seconds" in str(report)
 
 
@@ -261,6 +265,29 @@ def test_the_request_budget_is_a_hard_stop():
         assert len(sb.requests) == 10
     assert report.findings[-1].status is doctor.Status.UNAVAILABLE
     assert report.findings[-1].seen == "the budget of 10 requests is spent"
+
+
+def test_every_try_goes_through_the_tap_api_object_with_the_doctor_try_count(monkeypatch):
+    """The doctor has no HTTP of its own: each request the sandbox logs was sent by
+    MixmaxAPI.send (the sync's transport, pace and first contact), and a server that
+    keeps failing gets the doctor's MAX_TRIES tries of the shared retry policy."""
+    sent = []
+    send = MixmaxAPI.send
+
+    def spy(self, request, retrying, figures):
+        sent.append(request.path_url.split("?")[0])
+        return send(self, request, retrying, figures)
+
+    monkeypatch.setattr(MixmaxAPI, "send", spy)
+    with Sandbox(seed=42, scale="small") as sb:
+        sb.add_fault("503", path="/snippets", times=None)
+        report = doctor.check_account(doctor.DoctorClient(sb.url, sb.token), "test")
+        log = [r.path for r in sb.requests]
+    assert len(log) > 30 and sent == log and report.requests == len(log)
+    assert log.count("/v1/snippets") == doctor_client.MAX_TRIES
+    found = {f.check: f for f in report.findings}
+    assert found["snippets"].status is doctor.Status.FAILED
+    assert found["snippets"].seen == "/snippets: 503 Service Unavailable"
 
 
 def test_accounts_are_each_checked_or_one_by_name(capsys, tmp_path):
@@ -302,7 +329,7 @@ def test_tokens_emails_and_names_never_reach_the_report(capsys, tmp_path, httpse
         code = doctor.main(["--doctor", "--config", str(path), "--format", output])
         out = capsys.readouterr().out
         assert code == 1
-        assert "400 refused for <redacted> <<email>>, token <redacted>" in out
+        assert "400 refused for [redacted] <<email>>, token [redacted]" in out
         for secret in ("Ada", "Lovelace", "ada@example.org", token, "example.org"):
             assert secret.lower() not in out.lower()
         assert "the check broke" not in out  # every check copes with an API refusing all
@@ -326,7 +353,7 @@ def test_a_check_that_breaks_is_reported_and_the_others_still_run(monkeypatch):
 def test_redact():
     text = "Ada Lovelace <ada@example.org> sent tok_1 to Adam; ADA again"
     assert doctor.redact(text, {"Ada Lovelace", "Ada", "Lovelace", "tok_1"}) == (
-        "<redacted> <<email>> sent <redacted> to Adam; <redacted> again"
+        "[redacted] <<email>> sent [redacted] to Adam; [redacted] again"
     )
     assert doctor.redact("me@x.io", set()) == "<email>"
 

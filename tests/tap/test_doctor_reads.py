@@ -14,8 +14,9 @@ import pytest
 from tap_harness import run_tap, write_json
 
 from mixmax_sandbox import Sandbox
-from tap_mixmax import doctor, doctor_reads
+from tap_mixmax import doctor
 from tap_mixmax.client import load_schema
+from tap_mixmax.doctor import reads as doctor_reads
 from tap_mixmax.records import EXTRA_FIELD, declared_type
 
 BIG_LIST: dict[str, Any] = {"messages": 400}  # the page-size check of envelopes concludes too

@@ -1,6 +1,6 @@
 """`--doctor`'s checks of the tap's guesses: endpoints, live feed, rules, paging, fields.
 
-Each check takes the account's `Visit` and yields findings (doctor_visit.py).
+Each check takes the account's `Visit` and yields findings (visit.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import typing as t
 from collections.abc import Iterator
 
 from tap_mixmax import errors, streams
-from tap_mixmax.doctor_visit import (
+from tap_mixmax.doctor.client import Answer
+from tap_mixmax.doctor.visit import (
     CONNECTION,
     ENDPOINT_LIST,
     ENDPOINTS,
@@ -20,7 +21,6 @@ from tap_mixmax.doctor_visit import (
     LIVEFEED_EVENTS,
     RULES,
     USERS,
-    Answer,
     Endpoint,
     Finding,
     Page,

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 from tap_mixmax import streams
 from tap_mixmax.client import load_schema
-from tap_mixmax.doctor_visit import (
+from tap_mixmax.doctor.visit import (
     BY_NAME,
     ENDPOINT_LIST,
     Finding,

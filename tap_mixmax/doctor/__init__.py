@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from tap_mixmax import __version__, errors
 from tap_mixmax.checks import check_config, normalize_config, parse_accounts, read_json_object
-from tap_mixmax.doctor_checks import (
+from tap_mixmax.doctor.checks import (
     check_endpoints,
     check_events_message_param,
     check_live_feed_search,
@@ -35,18 +35,20 @@ from tap_mixmax.doctor_checks import (
     check_token,
     check_unknown_fields,
 )
-from tap_mixmax.doctor_reads import check_recipients_page_size, check_value_types
-from tap_mixmax.doctor_visit import (
+from tap_mixmax.doctor.client import (
     MAX_REQUESTS_PER_ACCOUNT,
     REQUEST_TIMEOUT_SECONDS,
-    SECTIONS,
     BudgetSpentError,
-    Check,
     DoctorClient,
+    say,
+)
+from tap_mixmax.doctor.reads import check_recipients_page_size, check_value_types
+from tap_mixmax.doctor.visit import (
+    SECTIONS,
+    Check,
     Finding,
     Status,
     Visit,
-    _stderr,
     failed,
     plural,
     redact,
@@ -226,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         check_config(config)
         targets = targets_of(config, args.account)
     except errors.MixmaxError as exc:
-        _stderr(f"error: {exc}")
+        say(f"error: {exc}")
         return 2
     api_url = str(config.get("api_url") or DEFAULT_API_URL)
     timeout = float(config.get("request_timeout") or REQUEST_TIMEOUT_SECONDS)
@@ -241,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 client.close()
     except KeyboardInterrupt:
-        _stderr("interrupted")
+        say("interrupted")
         return 130
     secrets = secrets.union(*(report.personal for report in reports))
     render = render_json if args.format == "json" else render_text

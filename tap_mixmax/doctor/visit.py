@@ -1,7 +1,7 @@
-"""`--doctor`'s model: findings, the one HTTP client, what it knows of the streams, a visit.
+"""`--doctor`'s model: findings, what it knows of the streams, a visit (client.py: HTTP).
 
-The checks (doctor_checks.py, doctor_reads.py) read an account through a `Visit` and
-return `Finding`s; doctor.py runs them and renders the report.
+The checks (checks.py, reads.py) read an account through a `Visit` and
+return `Finding`s; the package (__init__.py) runs them and renders the report.
 """
 
 from __future__ import annotations
@@ -11,42 +11,23 @@ import datetime as dt
 import enum
 import json
 import re
-import sys
-import time
 import typing as t
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
-from urllib.parse import urlsplit
 
-import requests
-from requests.structures import CaseInsensitiveDict
-
-from tap_mixmax import __version__, errors, streams
-from tap_mixmax.api import TOKEN_HEADER
+from tap_mixmax import redact as secret_registry
+from tap_mixmax import streams
 from tap_mixmax.api import rows_of as page_rows
+from tap_mixmax.doctor.client import Answer, DoctorClient
 from tap_mixmax.pacing import (
-    RATE_LIMIT_WINDOW_SECONDS,
     RESET_DELTA_MAX,
-    parse_reset,
-    parse_retry_after,
 )
 from tap_mixmax.records import (
     ARRAY_ITEMS,
     EPOCH_MS_THRESHOLD,
 )
-from tap_mixmax.settings import DEFAULT_MAX_RESPONSE_MEGABYTES, LIVEFEED_QUERY_PARAM
-from tap_mixmax.transport import Transport, connect_failure_reason, is_connect_failure
+from tap_mixmax.settings import LIVEFEED_QUERY_PARAM
 
-# Under half of Mixmax's 120 per minute: the doctor never crowds out a sync alongside.
-MAX_REQUESTS_PER_ACCOUNT = 50
-REQUEST_TIMEOUT_SECONDS = 30
-MAX_TRIES = 3  # per request, for 429s, 5xx answers and network failures
-RETRY_AFTER_MISSING_SECONDS = 2.0  # a 429 without a Retry-After we can read
-RETRY_FAILURE_SECONDS = 1.0  # after a 5xx answer or no answer
-MAX_WAIT_SECONDS = 65.0  # the longest wait for the limit: one window and a margin
-RATE_LIMIT_RESERVE = 5  # pause when X-RateLimit-Remaining falls this low
-NOTIFY_WAIT_SECONDS = 2.0  # a longer wait is announced on stderr
-# /users/me fields holding the user's own name or address: redacted wherever they occur.
 PERSONAL_FIELDS = ("name", "firstName", "lastName", "fullName", "displayName", "email")
 
 CONNECTION = "Connection"
@@ -102,17 +83,18 @@ def failed(check: str, seen: str, section: str = ASSUMPTIONS) -> Finding:
 # -- redaction -------------------------------------------------------------------------
 
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
-REDACTED = "<redacted>"
-MIN_SECRET_LENGTH = 3  # shorter name parts would blank ordinary words
+# Names are masked as whole words from 3 letters; tokens as redact.py masks them everywhere.
+MIN_NAME_LENGTH = 3
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` without email addresses, nor the secrets (tokens, names) as whole words."""
+    """`text` without the tap's secrets, email addresses, nor `secrets` (names) as words."""
+    text = secret_registry.redact(text)
     text = EMAIL.sub("<email>", text)
     for secret in sorted({s.strip() for s in secrets}, key=len, reverse=True):
-        if len(secret) >= MIN_SECRET_LENGTH:
+        if len(secret) >= MIN_NAME_LENGTH:
             pattern = rf"(?<!\w){re.escape(secret)}(?!\w)"
-            text = re.sub(pattern, REDACTED, text, flags=re.IGNORECASE)
+            text = re.sub(pattern, secret_registry.MASK, text, flags=re.IGNORECASE)
     return text
 
 
@@ -131,137 +113,6 @@ def personal_values(me: Mapping[str, t.Any]) -> set[str]:
 def shape_of(text: str) -> str:
     """A string's shape without its content: letters become A or a, digits 0."""
     return re.sub(r"[0-9]", "0", re.sub(r"[a-z]", "a", re.sub(r"[A-Z]", "A", text)))[:40]
-
-
-# -- the one HTTP seam -------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Answer:
-    status: int  # 0: no HTTP answer at all
-    headers: Mapping[str, str]
-    body: t.Any  # parsed JSON, or None
-    received: float  # time.time() when it arrived
-    problem: str = ""  # one line, when status is 0
-
-    @property
-    def message(self) -> str:
-        """Mixmax's own `message`, shortened (redacted with the rest of the report)."""
-        if isinstance(self.body, dict) and isinstance(self.body.get("message"), str):
-            return " ".join(self.body["message"].split())[:100]
-        return ""
-
-    def describe(self) -> str:
-        return self.problem or f"{self.status} {self.message}".rstrip()
-
-
-class BudgetSpentError(Exception):
-    """The account's request budget is used up; the remaining checks cannot run."""
-
-
-def _stderr(line: str) -> None:
-    sys.stderr.write(f"tap-mixmax --doctor: {line}\n")
-
-
-class DoctorClient:
-    """The doctor's only way to Mixmax: GET, the token in its header, no redirects.
-
-    It retries 429s (after Retry-After), 5xx answers and network failures, pauses when
-    X-RateLimit-Remaining runs low, and refuses to send more than `budget` requests.
-    """
-
-    def __init__(
-        self,
-        api_url: str,
-        token: str,
-        *,
-        budget: int = MAX_REQUESTS_PER_ACCOUNT,
-        timeout: float = REQUEST_TIMEOUT_SECONDS,
-        sleep: Callable[[float], None] = time.sleep,
-        notify: Callable[[str], None] = _stderr,
-    ) -> None:
-        self.base = api_url.rstrip("/")
-        self.host = urlsplit(self.base).hostname or "the API"
-        # The tap's own transport: the token stays on api_url's origin, the timeout bounds
-        # the whole answer, bodies are capped and the system's CA bundle is trusted.
-        self.transport = Transport(self.base, max_body_bytes=DEFAULT_MAX_RESPONSE_MEGABYTES * 2**20)
-        self.session = self.transport.session
-        self.headers = {TOKEN_HEADER: token, "User-Agent": f"tap-mixmax/{__version__} (doctor)"}
-        self.budget = budget
-        self.timeout = timeout
-        self.sent = 0
-        self.answers: list[Answer] = []
-        self._sleep = sleep
-        self._notify = notify
-        self._resume_at = 0.0
-
-    def get(self, path: str, params: Mapping[str, t.Any] | None = None) -> Answer:
-        for _ in range(MAX_TRIES - 1):
-            answer = self._send(path, params)
-            wait, reason = self._retry_wait(answer)
-            if wait is None or wait > MAX_WAIT_SECONDS:
-                return answer
-            self._pause(wait, reason)
-        return self._send(path, params)
-
-    def close(self) -> None:
-        self.session.close()
-
-    def _send(self, path: str, params: Mapping[str, t.Any] | None) -> Answer:
-        if self._resume_at > time.time():
-            self._pause(self._resume_at - time.time(), "X-RateLimit-Remaining ran low")
-        if self.sent >= self.budget:
-            raise BudgetSpentError(f"the budget of {self.budget} requests is spent")
-        self.sent += 1
-        request = requests.Request(
-            "GET", self.base + path, params=params, headers=self.headers
-        ).prepare()
-        try:
-            response = self.transport.send(
-                request, timeout=self.timeout, deadline=time.monotonic() + self.timeout
-            )
-        except errors.MixmaxError as exc:  # a redirect off the origin, a bad certificate...
-            return Answer(0, {}, None, time.time(), f"no answer from {self.host}: {exc}")
-        except requests.RequestException as exc:
-            what = type(exc).__name__
-            if is_connect_failure(exc):
-                what = f"cannot connect ({connect_failure_reason(exc)})"
-            return Answer(0, {}, None, time.time(), f"no answer from {self.host}: {what}")
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        headers = CaseInsensitiveDict(response.headers)
-        answer = Answer(response.status_code, headers, body, time.time())
-        self.answers.append(answer)
-        self._watch_limit(answer)
-        return answer
-
-    @staticmethod
-    def _retry_wait(answer: Answer) -> tuple[float | None, str]:
-        if answer.status == 429:
-            retry_after = parse_retry_after(answer.headers.get("Retry-After"))
-            wait = RETRY_AFTER_MISSING_SECONDS if retry_after is None else retry_after
-            return wait, "Mixmax answered 429 with that Retry-After"
-        if answer.status == 0 or answer.status >= 500:
-            return RETRY_FAILURE_SECONDS, f"before retrying: {answer.describe()}"
-        return None, ""
-
-    def _watch_limit(self, answer: Answer) -> None:
-        try:
-            remaining = int(float(answer.headers.get("X-RateLimit-Remaining", "")))
-        except ValueError:
-            return
-        if remaining <= RATE_LIMIT_RESERVE:
-            reset = parse_reset(answer.headers.get("X-RateLimit-Reset"))
-            wait = RATE_LIMIT_WINDOW_SECONDS if reset is None else reset
-            self._resume_at = time.time() + min(wait, MAX_WAIT_SECONDS)
-
-    def _pause(self, seconds: float, why: str) -> None:
-        seconds = min(max(0.0, seconds), MAX_WAIT_SECONDS)
-        if seconds >= NOTIFY_WAIT_SECONDS:
-            self._notify(f"waiting {seconds:.0f} s: {why}")
-        self._sleep(seconds)
 
 
 # -- what the checks know of the streams, and share ----------------------------------------
