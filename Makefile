@@ -31,6 +31,8 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# mypy, as pyproject.toml's [tool.mypy] says: strict on tap_mixmax, mixmax_sandbox, scripts/
+# and the test helpers, the test modules loosely. Warm (.mypy_cache) in a few seconds.
 typecheck: venv
 	$(BIN)/mypy
 

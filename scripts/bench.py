@@ -201,7 +201,9 @@ def bench_org(directory: Path, users: int) -> None:
     )
 
 
-def start_tap(directory: Path, config: dict[str, Any], streams: set[str]) -> subprocess.Popen:
+def start_tap(
+    directory: Path, config: dict[str, Any], streams: set[str]
+) -> subprocess.Popen[bytes]:
     directory.mkdir(exist_ok=True)
     config_path = directory / "config.json"
     config_path.write_text(json.dumps(config))

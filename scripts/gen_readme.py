@@ -51,8 +51,9 @@ def replication(stream: type[MixmaxStream]) -> str:
     if isinstance(stream.replication_key, str):
         lookback = f" (re-reads `{stream.lookback_setting}`)" if stream.lookback_setting else ""
         return f"incremental on `{stream.replication_key}`{lookback}"
-    if issubclass(stream, ChildStream) and stream.parent_stream_type:
-        return f"full table, per `{stream.parent_stream_type.name}` row"
+    parent = stream.parent_stream_type if issubclass(stream, ChildStream) else None
+    if parent and issubclass(parent, MixmaxStream):
+        return f"full table, per `{parent.name}` row"
     return "full table"
 
 

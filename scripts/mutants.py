@@ -38,6 +38,7 @@ T_LANES = "tests/tap/test_lanes.py::"
 T_RESUME = "tests/tap/test_resume.py::"
 T_HOSTILE = "tests/tap/test_hostile_servers.py::"
 T_RUNNING = "tests/tap/test_running.py::"
+T_TYPES = "tests/unit/test_typecheck_config.py::"
 
 MUTANTS: tuple[Mutant, ...] = (
     # -- Every row: paging ------------------------------------------------------------
@@ -554,6 +555,23 @@ MUTANTS: tuple[Mutant, ...] = (
         original="        return 1 if stale else 0",
         replacement="        return 0",
         tests=("tests/docs/test_plugin_settings.py::test_docs_check_fails_when_a_file_drifts",),
+    ),
+    # -- The house: mypy checks every script and test file --------------------------------
+    Mutant(
+        name="mypy-skips-a-test-helper",
+        guarantee="mypy names every script and test helper (what it only follows, it silences)",
+        file="pyproject.toml",
+        original='    "target_matrix", "sandbox_http",\n',
+        replacement='    "target_matrix",\n',
+        tests=(T_TYPES + "test_mypy_names_every_script_and_test_helper",),
+    ),
+    Mutant(
+        name="mypy-drops-the-conftests",
+        guarantee="mypy checks each test folder's conftest.py, as the package tests",
+        file="pyproject.toml",
+        original="(?!test_|conftest\\.py$)",
+        replacement="(?!test_)",
+        tests=(T_TYPES + "test_helpers_resolve_by_bare_name_and_test_modules_stay_in_the_package",),
     ),
 )
 

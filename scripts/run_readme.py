@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 MARKER = "<!-- readme-test -->"
@@ -124,7 +125,7 @@ def kill_group(pgid: int) -> bool:
     return False
 
 
-def read_messages(path: Path) -> list[dict]:
+def read_messages(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         raise ReadmeError(f"the README's blocks wrote no {path.name}")
     try:
@@ -133,7 +134,7 @@ def read_messages(path: Path) -> list[dict]:
         raise ReadmeError(f"{path.name} is not JSON lines: {error}") from error
 
 
-def records_per_stream(messages: list[dict]) -> Counter[str]:
+def records_per_stream(messages: list[dict[str, Any]]) -> Counter[str]:
     return Counter(m["stream"] for m in messages if m.get("type") == "RECORD")
 
 

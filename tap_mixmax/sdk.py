@@ -50,6 +50,11 @@ ConfigInput = _ConfigInput
 class SdkStream(RESTStream[t.Any]):
     """A REST stream whose private and @final SDK members call public hooks instead."""
 
+    # Every stream class declares these in its body (the SDK types them on instances only,
+    # so a stream class, such as streams.STREAM_TYPES holds, would not have them).
+    name: str
+    path: str
+    primary_keys: t.Sequence[str]
     _schema_written = False
     extracted_at: dt.datetime = dt.datetime.min  # set per page by the stream
 

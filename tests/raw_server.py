@@ -158,7 +158,9 @@ def serving(handler: Handler, tls: ssl.SSLContext | None = None) -> Iterator[Raw
 ME = {"_id": "u1", "email": "me@example.com"}
 
 
-def page(rows: list[dict[str, Any]], *, has_next: bool = False, next_cursor: str = "c") -> dict:
+def page(
+    rows: list[dict[str, Any]], *, has_next: bool = False, next_cursor: str = "c"
+) -> dict[str, Any]:
     body: dict[str, Any] = {"results": rows, "hasNext": has_next}
     if rows:
         body["next"] = next_cursor

@@ -211,11 +211,13 @@ def requests_by_stream(requests: Iterable[Any], stream_paths: Mapping[str, str])
 
 
 def _query(request: Any) -> Mapping[str, str]:
-    return request.query if hasattr(request, "query") else request["query"]
+    query: Mapping[str, str] = request.query if hasattr(request, "query") else request["query"]
+    return query
 
 
 def _path(request: Any) -> str:
-    return request.path if hasattr(request, "path") else request["path"]
+    path: str = request.path if hasattr(request, "path") else request["path"]
+    return path
 
 
 def events_requested(requests_made: Iterable[Any]) -> set[str]:

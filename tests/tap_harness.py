@@ -92,6 +92,13 @@ class TapOutput:
         states = self.states
         return states[-1] if states else None
 
+    @property
+    def final_state(self) -> dict[str, Any]:
+        """last_state, of a run that must have emitted one."""
+        state = self.last_state
+        assert state is not None, "the tap emitted no STATE"
+        return state
+
     def schemas(self) -> dict[str, dict[str, Any]]:
         return {m["stream"]: m for m in self.messages if m["type"] == "SCHEMA"}
 

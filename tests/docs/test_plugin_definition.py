@@ -44,7 +44,9 @@ def test_hub_format_keys_and_installable_pip_url():
         assert ref.get(key), key
     assert ref["name"] == "tap-mixmax"
     # pyproject.toml's [project.urls] (tomllib is 3.11+; the project supports 3.10)
-    homepage = re.search(r'^Homepage = "(.+)"$', (REPO / "pyproject.toml").read_text(), re.M)[1]
+    found = re.search(r'^Homepage = "(.+)"$', (REPO / "pyproject.toml").read_text(), re.M)
+    assert found, "no Homepage in pyproject.toml"
+    homepage = found[1]
     assert ref["repo"] == homepage
     assert ref["pip_url"] in (f"git+{homepage}.git", "tap-mixmax")
     assert "select" not in ref and "config" not in ref, "a definition, not a project's choices"

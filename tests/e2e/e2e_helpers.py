@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / ".tools"
 MELTANO = TOOLS / "meltano" / "bin" / "meltano"
 AIRFLOW = TOOLS / "airflow" / "bin" / "airflow"
+DAG_FOLDER = REPO / "orchestrate" / "airflow" / "dags"
 PG_SH = REPO / "scripts" / "pg.sh"
 # E2E_SANDBOX_CLI: another sandbox executable (same command line), e.g. an installed one.
 SANDBOX_CLI = Path(
@@ -98,11 +99,13 @@ class SandboxProcess:
 
     def records(self, stream: str, user: int = 0) -> list[dict[str, t.Any]]:
         """The rows the API serves, newest first."""
-        return self._get(f"/records/{stream}?user={user}")["records"]
+        records: list[dict[str, t.Any]] = self._get(f"/records/{stream}?user={user}")["records"]
+        return records
 
     def requests(self) -> list[dict[str, t.Any]]:
         """Every API request since the last clear_requests(), in order."""
-        return self._get("/requests")["requests"]
+        requests: list[dict[str, t.Any]] = self._get("/requests")["requests"]
+        return requests
 
     def clear_requests(self) -> None:
         req = urllib.request.Request(f"{self.control_url}/requests", method="DELETE")
@@ -110,7 +113,8 @@ class SandboxProcess:
             pass
 
     def counts(self) -> dict[str, int]:
-        return self._get("/counts")
+        counts: dict[str, int] = self._get("/counts")
+        return counts
 
     def advance(self, days: int = 1) -> t.Any:
         req = urllib.request.Request(
@@ -268,6 +272,30 @@ def meltano_env(
     return env
 
 
+def airflow_env(
+    sandbox: SandboxProcess | None, pg: dict[str, str] | None, tmp_path: Path, **extra: str
+) -> dict[str, str]:
+    """meltano_env's environment for Airflow (test_airflow.py, test_dbt.py), home in `tmp_path`."""
+    airflow_home = tmp_path / "airflow"
+    airflow_home.mkdir()
+    env = meltano_env(
+        sandbox,
+        pg,
+        tmp_path,
+        MELTANO_BIN=str(MELTANO),
+        MELTANO_PROJECT_ROOT=str(REPO),
+        TAP_MIXMAX_DAG_RETRIES="0",
+        AIRFLOW_HOME=str(airflow_home),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(DAG_FOLDER),
+        AIRFLOW__CORE__UNIT_TEST_MODE="False",
+        **extra,
+    )
+    for key in [k for k in env if k.startswith("PYTEST") or k == "PYTHONPATH"]:
+        env.pop(key)
+    return env
+
+
 def run(
     cmd: list[str], env: dict[str, str], *, timeout: int = MELTANO_TIMEOUT
 ) -> tuple[str, float]:
@@ -317,7 +345,7 @@ def datetime_properties(schema: dict[str, t.Any]) -> set[str]:
 INCREMENTAL_PAGE_SIZE = 20
 
 
-def assert_read_only_what_changed(sandbox, state: dict) -> None:
+def assert_read_only_what_changed(sandbox: SandboxProcess, state: dict[str, t.Any]) -> None:
     """The incremental run's requests per incremental stream are exactly the fewest that
     read from the bookmarks (less their lookback), and events are read for exactly the
     messages with new activity."""

@@ -48,7 +48,8 @@ def bigquery(schema: Record, fixed: bool) -> tuple[dict[str, str], t.Callable[[R
     def prepare(record: Record) -> Record:
         row = sink.preprocess_record(json.loads(json.dumps(record)), {})
         json_format.ParseDict(row, proto())  # what process_record serializes; raises if refused
-        return json.loads(row["data"]) if fixed else row
+        prepared: Record = json.loads(row["data"]) if fixed else row
+        return prepared
 
     return columns, prepare
 
@@ -74,7 +75,8 @@ def snowflake(schema: Record) -> tuple[dict[str, str], t.Callable[[Record], Reco
 
     def prepare(record: Record) -> Record:
         # The batch files staged for `$1:<column>::<type>` are JSON lines of the record.
-        return json.loads(dump_json(record))
+        prepared: Record = json.loads(dump_json(record))
+        return prepared
 
     return columns, prepare
 
@@ -156,7 +158,7 @@ def probe(loader: str, lines: list[Record]) -> dict[str, t.Any]:
     out: dict[str, t.Any] = {}
     prepares = {}
     for message in lines:
-        stream = message.get("stream")
+        stream: str = message.get("stream", "")  # SCHEMA and RECORD messages have one
         if message["type"] == "SCHEMA":
             schema, keys = message["schema"], message["key_properties"]
             if loader.startswith("bigquery"):

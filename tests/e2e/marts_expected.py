@@ -37,6 +37,13 @@ def instant(value: t.Any) -> dt.datetime | None:
     return parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
+def moment(value: t.Any) -> dt.datetime:
+    """instant() of a timestamp that the API always sends."""
+    parsed = instant(value)
+    assert parsed is not None, "a timestamp is missing"
+    return parsed
+
+
 def canonical(value: t.Any) -> t.Any:
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None).isoformat(timespec="milliseconds")
@@ -202,7 +209,7 @@ def message_engagement(served: Served) -> Mart:
         events = served.events[message_id]
         opened = [e for e in events if e["type"] == "opened"]
         sent_at = instant(feed["sent"])
-        first_open = min((instant(e["timestamp"]) for e in opened), default=None)
+        first_open = min((moment(e["timestamp"]) for e in opened), default=None)
         last_event = instant(feed.get("lastEventAt"))
         rows.append(
             {
@@ -296,7 +303,7 @@ def poll_results(served: Served) -> Mart:
                         # A respondent may be a bare address (no time): the tap makes
                         # it {"email": ...}, which has no respondedAt either.
                         (
-                            instant(r.get("respondedAt"))
+                            moment(r.get("respondedAt"))
                             for r in respondents
                             if isinstance(r, dict) and r.get("respondedAt") is not None
                         ),

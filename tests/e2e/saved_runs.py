@@ -95,7 +95,9 @@ def run_tap(saved_dir: Path, config: Path, out: Path, state: dict[str, t.Any] | 
     return Run.read(out)
 
 
-def served(sandbox: SandboxProcess, streams: list[str], names: list[str] | None) -> dict:
+def served(
+    sandbox: SandboxProcess, streams: list[str], names: list[str] | None
+) -> dict[str, set[tuple[str, ...]]]:
     if names is None:
         return {stream: {(i,) for i in sandbox.ids(stream)} for stream in streams}
     return {

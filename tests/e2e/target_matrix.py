@@ -154,9 +154,15 @@ class Table:
         folded = {name.casefold(): name for name in self.columns}
         return folded.get(prop.casefold())
 
+    def stored(self, prop: str) -> str:
+        """column(), of a property the table must have."""
+        name = self.column(prop)
+        assert name is not None, f"no column for {prop!r} in {sorted(self.columns)}"
+        return name
+
     def reader(self, row: dict[str, t.Any]) -> t.Callable[[str], t.Any]:
         """A property's value in one stored row, whatever case the target stored it in."""
-        return lambda prop: row[self.column(prop)]
+        return lambda prop: row[self.stored(prop)]
 
 
 def read_postgres(pg: dict[str, str], schema: str) -> dict[str, Table]:
@@ -306,6 +312,8 @@ def assert_one_row_per_served_key(
         if stream in refused:
             assert not table.rows, f"{stream}: rows from a refused endpoint"
             continue
+        want: set[tuple[str, ...]]
+        got: list[tuple[str, ...]]
         if accounts is None:
             want = {(i,) for i in sandbox.ids(stream)}
             got = [(row_id(stream, table.reader(row)),) for row in table.rows]
@@ -313,7 +321,7 @@ def assert_one_row_per_served_key(
             want = {
                 (name, i) for user, name in enumerate(accounts) for i in sandbox.ids(stream, user)
             }
-            account_column = table.column("account")
+            account_column = table.stored("account")
             got = [
                 (str(row[account_column]), row_id(stream, table.reader(row))) for row in table.rows
             ]

@@ -16,12 +16,11 @@ from dbt_helpers import assert_marts_agree, dbt_paths, pg_marts
 from e2e_helpers import (
     AIRFLOW,
     INCREMENTAL_PAGE_SIZE,
-    MELTANO,
     REPO,
+    airflow_env,
     assert_read_only_what_changed,
     key_sql,
     meltano,
-    meltano_env,
     pg_connect,
     run,
     selected_streams,
@@ -35,7 +34,6 @@ from tap_mixmax.accounts import accounts_in_state
 
 pytestmark = pytest.mark.e2e
 
-DAG_FOLDER = REPO / "orchestrate" / "airflow" / "dags"
 DAG_ID = "tap_mixmax_daily"
 GROUP_PREFIX = "tap-mixmax--"
 
@@ -64,27 +62,6 @@ def state_database(postgres) -> str:
         f"postgresql+psycopg://{postgres['PGUSER']}:{postgres['PGPASSWORD']}"
         f"@{postgres['PGHOST']}:{postgres['PGPORT']}/{name}"
     )
-
-
-def airflow_env(sandbox, postgres, tmp_path, **extra: str) -> dict[str, str]:
-    airflow_home = tmp_path / "airflow"
-    airflow_home.mkdir()
-    env = meltano_env(
-        sandbox,
-        postgres,
-        tmp_path,
-        MELTANO_BIN=str(MELTANO),
-        MELTANO_PROJECT_ROOT=str(REPO),
-        TAP_MIXMAX_DAG_RETRIES="0",
-        AIRFLOW_HOME=str(airflow_home),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__DAGS_FOLDER=str(DAG_FOLDER),
-        AIRFLOW__CORE__UNIT_TEST_MODE="False",
-        **extra,
-    )
-    for key in [k for k in env if k.startswith("PYTEST") or k == "PYTHONPATH"]:
-        env.pop(key)
-    return env
 
 
 def run_dag(dag_id: str, env: dict[str, str]) -> None:

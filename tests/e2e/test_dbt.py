@@ -24,7 +24,9 @@ from dbt_helpers import (
     pg_marts,
 )
 from e2e_helpers import (
+    AIRFLOW,
     REPO,
+    airflow_env,
     meltano,
     meltano_env,
     pg_connect,
@@ -267,8 +269,6 @@ print(json.dumps(out))
 
 @pytest.mark.parametrize("switch", ["", "true"])
 def test_dags_transform_after_every_sync_and_only_when_asked(tmp_path, switch):
-    from test_airflow import AIRFLOW, airflow_env
-
     env = airflow_env(None, None, tmp_path, TAP_MIXMAX_DAG_TRANSFORM=switch)
     done = subprocess.run(
         [str(AIRFLOW.with_name("python")), "-c", DAG_PROBE],

@@ -62,6 +62,8 @@ def test_duckdb_is_the_same_version_for_the_loader_and_dbt():
     loader = next(p for p in project()["plugins"]["loaders"] if p["name"] == "target-duckdb")
     # The loader is a folder of this project (a wrapper): its pins are in its pyproject.
     loader_spec = (REPO / loader["pip_url"] / "pyproject.toml").read_text()
-    pins = [re.search(r"(?<![\w-])duckdb==([\d.]+)", spec) for spec in (dbt_spec[1], loader_spec)]
-    assert all(pins), (dbt_spec[1], loader_spec)
-    assert pins[0][1] == pins[1][1]
+    dbt_pin, loader_pin = (
+        re.search(r"(?<![\w-])duckdb==([\d.]+)", spec) for spec in (dbt_spec[1], loader_spec)
+    )
+    assert dbt_pin and loader_pin, (dbt_spec[1], loader_spec)
+    assert dbt_pin[1] == loader_pin[1]

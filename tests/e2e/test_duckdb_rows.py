@@ -130,7 +130,7 @@ def short_tables(warehouse: Path, lines: list[Message]) -> dict[str, str]:
         table = tables.get(stream)
         rows = table.rows if table else []
         got = (
-            {tuple(str(row[table.column(k)]) for k in keys[stream]) for row in rows}
+            {tuple(str(row[table.stored(k)]) for k in keys[stream]) for row in rows}
             if table
             else set()
         )

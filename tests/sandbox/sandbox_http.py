@@ -3,18 +3,26 @@ conftest, and a test importing `conftest` gets whichever was imported first)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
 
 from mixmax_sandbox import Sandbox
 
 
-def get(session: requests.Session, sandbox: Sandbox, path: str, **params) -> requests.Response:
+def get(session: requests.Session, sandbox: Sandbox, path: str, **params: Any) -> requests.Response:
     return session.get(
         f"{sandbox.url}{path}", params=params, headers={"X-API-Token": sandbox.token}, timeout=30
     )
 
 
-def walk(session, sandbox, path, limit=None, **params) -> tuple[list[dict], list[dict]]:
+def walk(
+    session: requests.Session,
+    sandbox: Sandbox,
+    path: str,
+    limit: int | None = None,
+    **params: Any,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Follow `next` while hasNext; returns (rows, pages)."""
     rows, pages, cursor = [], [], None
     while True:

@@ -113,7 +113,7 @@ def test_members_and_actions_use_the_envelope_and_expand_embeds_actions(sb, http
     assert any("email" in r and "userId" not in r for r in rows)
     rules = get(http, sb, "/rules", expand="actions", limit=300).json()["results"]
     assert rules and any(rule["actions"] for rule in rules), "no rule with actions to check"
-    by_rule = {}
+    by_rule: dict[str, set[str]] = {}
     for action in sb.records("rule_actions"):
         by_rule.setdefault(action["ruleId"], set()).add(action["_id"])
     for rule in rules:

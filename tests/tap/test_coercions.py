@@ -105,6 +105,7 @@ def test_the_schemas_coerce_eleven_fields_and_the_enhancement_category():
 )
 def test_every_shape_arrives_and_leaves_as_the_declared_type(synced, stream, path, node):
     declared = declared_type(node)
+    assert declared, node
     key = KEYS.get(stream, ("_id",))
     raw_kinds, pairs = set(), 0
     for shapes, by_stream in synced.items():

@@ -79,6 +79,7 @@ def test_records_match_their_schema_and_come_after_it(full_sync, stream):
             )
         elif message["type"] == "RECORD":
             assert schema_seen, f"{stream} RECORD before its SCHEMA"
+            assert validator is not None
             validator.validate(message["record"])
             validated += 1
             # The sandbox only sends documented fields: anything in _extra is schema drift.

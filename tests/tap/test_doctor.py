@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
 from tap_harness import TAP_EXECUTABLE, write_json
@@ -22,7 +23,7 @@ from tap_mixmax.doctor import client as doctor_client
 from tap_mixmax.streams import STREAM_TYPES
 
 # A list longer than a page, so the page-size check can conclude on the sandbox.
-BIG_LIST = {"messages": 400}
+BIG_LIST: dict[str, Any] = {"messages": 400}
 ASSUMPTION_CHECKS = {
     "live feed search parameter",
     "live feed sent: window",
@@ -82,7 +83,7 @@ def test_a_sandbox_that_matches_the_notes_is_all_ok_in_about_40_requests(capsys,
 
 # (sandbox arguments, the check that must change, its status, fragments of what it says,
 #  other findings that change as a consequence)
-CASES = {
+CASES: dict[str, tuple[dict[str, Any], str, str, list[str], dict[str, str]]] = {
     "search parameter": (
         {"drift": {"livefeed_query_param": "search"}},
         "live feed search parameter", "DIFFERENT",

@@ -8,6 +8,7 @@ what the tap's records show.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from tap_harness import run_tap, write_json
@@ -16,9 +17,9 @@ from mixmax_sandbox import Sandbox
 from tap_mixmax import doctor
 from tap_mixmax.client import load_schema
 from tap_mixmax.doctor import reads as doctor_reads
-from tap_mixmax.records import EXTRA_FIELD
+from tap_mixmax.records import EXTRA_FIELD, declared_type
 
-BIG_LIST = {"messages": 400}  # the page-size check of envelopes concludes too
+BIG_LIST: dict[str, Any] = {"messages": 400}  # the page-size check of envelopes concludes too
 # The flags live rows send as 0/1 (../shared/real-api-evidence.md, issue 21).
 LIVE_FEED_FLAGS = (
     "wasReplied", "wasBounced", "wasAccepted", "wasDeclined", "wasTentative", "trackingMuted",
@@ -187,8 +188,7 @@ def test_what_the_report_says_for_each_thing_the_tap_can_do():
         return shape
 
     declared = {
-        name: doctor_reads.declared_type(schema["properties"][name])
-        for name in ("wasReplied", "subject")
+        name: declared_type(schema["properties"][name]) for name in ("wasReplied", "subject")
     }
     findings = doctor_reads.type_findings({"livefeed": [row]}, shaper_for)
     by_field = {f.seen.split(":")[0]: f for f in findings}

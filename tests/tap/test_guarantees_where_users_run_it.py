@@ -9,6 +9,7 @@ own (test_first_contact.py, test_stops_in_every_wait.py).
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 import trustme
@@ -233,7 +234,7 @@ def test_plain_http_to_a_private_address_is_refused_in_one_line(tmp_path, mode, 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_bookmark_that_is_not_a_date_is_one_line_and_nothing_is_requested(tmp_path, mode):
-    entry = {"replication_key_value": "yesterday"}
+    entry: dict[str, Any] = {"replication_key_value": "yesterday"}
     if mode == "accounts":
         entry = {"partitions": [{"context": {"account": "bo"}, **entry}]}
     with serving(every_endpoint()) as api:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import zlib
+from typing import Any
 
 import pytest
 import trustme
@@ -215,7 +216,7 @@ def test_a_token_the_server_echoes_is_masked_everywhere_even_at_debug(tmp_path, 
 
 
 def test_config_errors_never_print_tokens_in_any_shape(tmp_path):
-    cases = [
+    cases: list[dict[str, Any]] = [
         # accounts as JSON text (how environment variables carry arrays), one entry bad
         {"accounts": json.dumps([{"name": "a", "api_token": TOKEN}, {"api_token": TOKEN + "2"}])},
         # accounts as bare tokens
@@ -400,18 +401,18 @@ def test_unreadable_timestamps_become_null_and_keep_their_raw_value_in_extra(cap
     assert records["e"]["created"] is None
     assert records["f"]["created"].endswith("Z")
     # Only the readable row moves the bookmark.
-    bookmark = output.last_state["bookmarks"]["messages"]["replication_key_value"]
+    bookmark = output.final_state["bookmarks"]["messages"]["replication_key_value"]
     assert bookmark == records["f"]["created"]
     warnings = [r for r in caplog.records if "no readable created" in r.getMessage()]
     assert len(warnings) == 1 and "5 rows" in warnings[0].getMessage()
 
 
 def test_a_row_without_its_replication_key_is_emitted_and_does_not_move_the_bookmark():
-    rows = [{"_id": "x"}, {"_id": "y", "createdAt": NOW_MS - 1000}]
+    rows: list[dict[str, Any]] = [{"_id": "x"}, {"_id": "y", "createdAt": NOW_MS - 1000}]
     with serving(raw_page(json.dumps(page(rows)))) as api:
         output = run_tap(config_for(api), streams={"unsubscribes"})
     assert sorted(output.ids("unsubscribes")) == ["x", "y"]
-    state = output.last_state["bookmarks"]["unsubscribes"]
+    state = output.final_state["bookmarks"]["unsubscribes"]
     assert state["replication_key_value"] == next(
         r["createdAt"] for r in output.records["unsubscribes"] if r["_id"] == "y"
     )
@@ -431,7 +432,7 @@ def test_a_row_without_its_key_ends_the_sync_with_one_clear_line():
 
 
 def test_rules_keep_mixmax_filter_objects_and_ask_for_actions_that_are_not_rows():
-    rules = [
+    rules: list[dict[str, Any]] = [
         {"_id": "r1", "filter": '{"a": 1}', "filterObject": {"b": 2}, "actions": [1, "x"]},
         {"_id": "r2", "filter": "[1]", "actions": []},
     ]
@@ -547,7 +548,7 @@ def test_a_bookmark_in_the_future_warns_and_syncs_from_now_minus_the_lookback(ca
         # With the bookmark pulled back to now, the next sync starts from a sane place.
         again = run_tap(config_for(api), streams={"unsubscribes"}, state=output.last_state)
     assert len(output.ids("unsubscribes")) == 0  # all older than now: nothing new, but...
-    final = output.last_state["bookmarks"]["unsubscribes"]["replication_key_value"]
+    final = output.final_state["bookmarks"]["unsubscribes"]["replication_key_value"]
     assert final < "9999", "the bookmark stayed in the year 9999"
     assert any(
         "in the future" in r.getMessage() and "unsubscribes" in r.getMessage()

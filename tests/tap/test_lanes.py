@@ -106,14 +106,14 @@ def test_the_final_state_holds_every_lanes_bookmark_and_no_other():
     with sandbox_with() as sb:
         config = sandbox_config(sb, max_parallel_streams=3)
         first = run_tap(config, streams=STREAMS)
-        bookmarks = first.last_state["bookmarks"]
+        bookmarks = first.final_state["bookmarks"]
         for stream in ("messages", "polls", "livefeed"):
             assert bookmarks[stream]["replication_key_value"], stream
         # An unselected stream's bookmark from the input is carried, untouched.
         state = {"bookmarks": {**bookmarks, "unsubscribes": {"replication_key_value": "X"}}}
         sb.advance(days=1)
         second = run_tap(config, streams=STREAMS, state=state)
-        final = second.last_state["bookmarks"]
+        final = second.final_state["bookmarks"]
         assert final["unsubscribes"] == {"replication_key_value": "X"}
         assert (
             final["messages"]["replication_key_value"]
@@ -134,7 +134,7 @@ def test_a_failing_lane_lets_the_others_finish_then_fails_in_one_line(tmp_path):
         output = TapOutput.parse(result.stdout)
         for stream in STREAMS - {"polls"}:
             assert set(output.ids(stream)) == set(sb.ids(stream)), stream
-        bookmarks = output.last_state["bookmarks"]
+        bookmarks = output.final_state["bookmarks"]
         assert bookmarks["messages"]["replication_key_value"]
         assert "replication_key_value" not in bookmarks.get("polls", {})
 

@@ -43,7 +43,7 @@ def values_at(record: t.Any, path: str) -> list[t.Any]:
 
 
 def test_every_schema_declares_its_open_objects_as_text_and_nothing_else():
-    paths_seen = set()
+    paths_seen: set[str] = set()
     for stream in STREAM_TYPES:
         schema = load_schema(stream.name)
         paths = open_object_paths(schema)

@@ -88,7 +88,7 @@ def invalid_records(output: TapOutput) -> tuple[list[str], dict[str, int]]:
     errors: list[str] = []
     counts: dict[str, int] = {}
     for message in output.messages:
-        stream = message.get("stream")
+        stream: str = message.get("stream", "")  # SCHEMA and RECORD messages have one
         if message["type"] == "SCHEMA":
             jsonschema.Draft7Validator.check_schema(message["schema"])
             validators[stream] = jsonschema.Draft7Validator(

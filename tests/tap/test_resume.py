@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 from tap_harness import record_ids, run_tap, run_until_killed, sandbox_config, tap_process
@@ -81,22 +82,22 @@ def test_the_bookmark_moves_only_when_the_stream_ends(stream):
     from mixmax_sandbox import Sandbox
 
     # More rows than the SDK's progress-STATE interval, so STATEs come mid-stream.
-    rows = 2 * MixmaxStream.STATE_MSG_FREQUENCY + 500
-    with Sandbox(seed=12, scale="tiny", rate_limit=None, **{stream: rows}) as sb:
+    rows: dict[str, Any] = {stream: 2 * MixmaxStream.STATE_MSG_FREQUENCY + 500}
+    with Sandbox(seed=12, scale="tiny", rate_limit=None, **rows) as sb:
         config = sandbox_config(sb, page_size=100)
         first = run_tap(config, streams={stream})
         during = _mid_stream_bookmarks(first.messages, stream)
         assert during, "no STATE mid-stream: the test proves nothing"
         assert set(during) == {None}, "a first sync moved its bookmark before the end"
-        old = first.last_state["bookmarks"][stream]["replication_key_value"]
+        old = first.final_state["bookmarks"][stream]["replication_key_value"]
         assert old
         sb.advance(days=2)
         # A resync from an old bookmark (lookback included) re-reads thousands of rows.
-        stale = dict(first.last_state)
-        stale["bookmarks"] = {stream: {**first.last_state["bookmarks"][stream]}}
+        stale = dict(first.final_state)
+        stale["bookmarks"] = {stream: {**first.final_state["bookmarks"][stream]}}
         stale["bookmarks"][stream]["replication_key_value"] = "2000-01-01T00:00:00.000Z"
         second = run_tap(config, streams={stream}, state=stale)
         during = _mid_stream_bookmarks(second.messages, stream)
         assert during, "no STATE mid-stream: the test proves nothing"
         assert set(during) == {"2000-01-01T00:00:00.000Z"}
-        assert second.last_state["bookmarks"][stream]["replication_key_value"] > old
+        assert second.final_state["bookmarks"][stream]["replication_key_value"] > old

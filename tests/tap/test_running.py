@@ -46,10 +46,12 @@ class TapProcess:
             thread.start()
 
     def _read_err(self):
+        assert self.proc.stderr is not None  # opened with stderr=PIPE
         for line in self.proc.stderr:
             self.err_lines.append(line.rstrip("\n"))
 
     def _read_out(self):
+        assert self.proc.stdout is not None  # read only when opened with stdout=PIPE
         for line in self.proc.stdout:
             self.out_lines.append(line)
 
@@ -125,6 +127,7 @@ def test_a_second_ctrl_c_exits_at_once_even_when_the_first_cannot_finish(tmp_pat
 def test_a_closed_stdout_ends_with_one_line(tmp_path):
     with sandbox_with() as sb:
         tap = TapProcess(tmp_path, sandbox_config(sb), {"messages"}, stdout=subprocess.PIPE)
+        assert tap.proc.stdout is not None
         tap.proc.stdout.readline()
         tap.proc.stdout.close()
         tap.proc.wait(timeout=60)
@@ -228,9 +231,9 @@ def test_a_long_sync_logs_progress_with_rows_requests_pace_and_waits(monkeypatch
         r"Progress: ([\d,]+) rows, ([\d,]+) requests in .+; (\d+) requests in the last minute "
         r"\((\d+)% of the rate limit\), .+ spent waiting for it"
     )
-    rows, requests, last_minute, share = (
-        int(g.replace(",", "")) for g in pattern.match(lines[-1]).groups()
-    )
+    progress = pattern.match(lines[-1])
+    assert progress, lines[-1]
+    rows, requests, last_minute, share = (int(g.replace(",", "")) for g in progress.groups())
     assert rows > 0 and 0 < requests <= served + 1
     assert share == round(100 * last_minute / 600)
 

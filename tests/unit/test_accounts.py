@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import threading
+from typing import Any
 
 import pytest
 from singer_sdk.singerlib.encoding.simple import RecordMessage, SchemaMessage, StateMessage
@@ -91,7 +92,7 @@ def test_account_repr_hides_the_token():
 
 
 def test_state_split_and_merge_round_trip():
-    states = {
+    states: dict[str, dict[str, Any]] = {
         "alice": {"bookmarks": {"messages": {"replication_key_value": "2026-01-02"}}},
         "bob": {
             "bookmarks": {

@@ -16,7 +16,7 @@ import pytest
 from tap_mixmax.tap import TapMixmax
 
 COMBINATORS = ("anyOf", "oneOf", "allOf", "not")
-MODES = {
+MODES: dict[str, dict[str, Any]] = {
     "api_token": {"api_token": "x"},
     "accounts": {
         "accounts": [{"name": "ana", "api_token": "x"}, {"name": "ben", "api_token": "y"}]
@@ -83,7 +83,7 @@ def test_accounts_mode_adds_a_single_typed_account_column():
 
 
 # The check itself must see a union wherever one could hide.
-HIDDEN = {
+HIDDEN: dict[str, dict[str, Any]] = {
     "property": {"properties": {"a": {"type": ["string", "object", "null"]}}},
     "array items": {
         "properties": {"a": {"type": "array", "items": {"type": ["string", "number"]}}}

@@ -44,7 +44,10 @@ def test_normalized_strings_sort_chronologically():
     normalized = [normalize_timestamp(v) for v in values]
     from tap_mixmax.records import to_datetime
 
-    assert sorted(normalized) == [normalize_timestamp(v) for v in sorted(values, key=to_datetime)]
+    assert None not in normalized
+    assert sorted(text for text in normalized if text is not None) == [
+        normalize_timestamp(v) for v in sorted(values, key=to_datetime)
+    ]
 
 
 SCHEMA = {

@@ -22,9 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from singer_sdk.contrib.msgspec import encoder
 
-from tap_mixmax.accounts import ACCOUNT_FIELD
 from tap_mixmax.errors import MixmaxError
-from tap_mixmax.records import EXTRA_FIELD, location, raw_value
+from tap_mixmax.records import ACCOUNT_FIELD, EXTRA_FIELD, location, raw_value
 from tap_mixmax.tap import TapMixmax
 
 MODES = {
