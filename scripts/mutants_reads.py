@@ -128,7 +128,7 @@ READ_MUTANTS: tuple[Mutant, ...] = (
         name="livefeed-query-param-setting-ignored",
         guarantee="livefeed_query_param changes where the live feed's search goes",
         file="tap_mixmax/streams.py",
-        original='str(self.config.get("livefeed_query_param") or LIVEFEED_QUERY_PARAM)',
+        original='str(config.get("livefeed_query_param") or LIVEFEED_QUERY_PARAM)',
         replacement="LIVEFEED_QUERY_PARAM",
         tests=(T_INC + "test_the_live_feed_search_goes_where_livefeed_query_param_says",),
     ),

@@ -109,6 +109,7 @@ class MixmaxStream(SdkStream):
     records_key: str | None = "results"  # None: the body is the record (or a bare array)
     optional_endpoint = True  # a 403/404 here means the plan lacks it: warn, emit nothing
     lookback_setting: str | None = None  # config key of days to re-read before the bookmark
+    extra_params: t.ClassVar[dict[str, t.Any]] = {}  # sent with every request of the stream
     # RecordShaper already gives every record its schema's shape (timestamps converted,
     # unknown fields moved to _extra), so the SDK's per-field pass would only cost CPU.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
@@ -196,11 +197,16 @@ class MixmaxStream(SdkStream):
             return SinglePagePaginator()
         return CursorPaginator(stop_early=self.window.page_was_before_cutoff)
 
+    @classmethod
+    def fixed_params(cls, config: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+        """The parameters every page carries, whatever the cursor (`--doctor` reads them)."""
+        return dict(cls.extra_params)
+
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         if self.records_key is None:
-            return {}
-        params: dict[str, t.Any] = {"limit": self.page_size}
+            return self.fixed_params(self.config)
+        params: dict[str, t.Any] = {**self.fixed_params(self.config), "limit": self.page_size}
         if next_page_token:
             params["next"] = next_page_token
         return params

@@ -95,7 +95,6 @@ class OffsetChildStream(ChildStream):
 
     records_key = None
     offset_cap = 10_000  # docs/mixmax-api.md 2.2: recipients stop at 10,000 records
-    extra_params: t.ClassVar[dict[str, t.Any]] = {}
 
     @property
     def offset_limits(self) -> OffsetLimits:
@@ -115,7 +114,7 @@ class OffsetChildStream(ChildStream):
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         window = t.cast(Window, next_page_token)
-        return {**self.extra_params, "offset": window.offset, "limit": window.limit}
+        return {**self.fixed_params(self.config), "offset": window.offset, "limit": window.limit}
 
     def _warn_cap(self) -> None:
         self.logger.warning(

@@ -177,7 +177,13 @@ class LivefeedStream(MixmaxStream):
 
     @property
     def query_param(self) -> str:
-        return str(self.config.get("livefeed_query_param") or LIVEFEED_QUERY_PARAM)
+        return query_param_of(self.config)
+
+    @classmethod
+    @override
+    def fixed_params(cls, config: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+        # Without a cutoff, the search is this term alone (get_url_params adds the window).
+        return {**super().fixed_params(config), query_param_of(config): LIVEFEED_FROM_TERM}
 
     @override
     def generate_child_contexts(
@@ -199,6 +205,10 @@ class LivefeedStream(MixmaxStream):
         if last_event is None:
             return False
         return self._last_sync_bookmark is None or last_event >= self._last_sync_bookmark
+
+
+def query_param_of(config: t.Mapping[str, t.Any]) -> str:
+    return str(config.get("livefeed_query_param") or LIVEFEED_QUERY_PARAM)
 
 
 class LivefeedEventsStream(ChildStream):
@@ -247,15 +257,12 @@ class RulesStream(MixmaxStream):
     name = "rules"
     path = "/rules"
     primary_keys = ("_id",)
+    extra_params = RULES_EXPAND_PARAMS
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         # Actions of the rule being emitted, handed to rule_actions right after it.
         self.embedded_actions: dict[str, list[dict[str, t.Any]]] = {}
-
-    @override
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        return {**super().get_url_params(context, next_page_token), **RULES_EXPAND_PARAMS}
 
     @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:

@@ -230,7 +230,7 @@ def check_value_types(visit: Visit) -> Iterator[Finding]:
 
 def recipients_of(visit: Visit, sequence_id: str, offset: int) -> list[Row] | None:
     path = re.sub(r"\{\w+\}", sequence_id, RECIPIENTS.path)
-    params = {**RECIPIENTS.extra_params, "offset": offset, "limit": MAX_PAGE_SIZE}
+    params = {**RECIPIENTS.fixed_params({}), "offset": offset, "limit": MAX_PAGE_SIZE}
     return visit.read(RECIPIENTS, params, path).rows
 
 

@@ -129,7 +129,7 @@ class Endpoint:
     parent: str | None
     replication_key: str | None
     optional: bool
-    extra_params: Mapping[str, t.Any]
+    fixed_params: t.Callable[[Mapping[str, t.Any]], dict[str, t.Any]]  # the stream's own
 
     @property
     def is_list(self) -> bool:
@@ -143,14 +143,10 @@ class Endpoint:
 
     def first_page_params(self, query_param: str = LIVEFEED_QUERY_PARAM) -> dict[str, t.Any]:
         """The tap's parameters for a first page, with limit=1 where the endpoint pages."""
+        params = self.fixed_params({"livefeed_query_param": query_param})
         if not self.is_list:
-            return {**self.extra_params, "offset": 0, "limit": 1} if self.parent else {}
-        params: dict[str, t.Any] = {"limit": 1}
-        if self.name == streams.LivefeedStream.name:
-            params[query_param] = streams.LIVEFEED_FROM_TERM
-        if self.name == streams.RulesStream.name:
-            params.update(streams.RULES_EXPAND_PARAMS)
-        return params
+            return {**params, "offset": 0, "limit": 1} if self.parent else params
+        return {**params, "limit": 1}
 
     def schema(self) -> dict[str, t.Any]:
         text = resources.files("tap_mixmax.schemas").joinpath(f"{self.name}.json").read_text()
@@ -169,7 +165,7 @@ def endpoint_of(stream_class: type[t.Any]) -> Endpoint:
         parent=parent.name if parent else None,
         replication_key=key if isinstance(key, str) else None,
         optional=stream.optional_endpoint,
-        extra_params=getattr(stream, "extra_params", {}),
+        fixed_params=stream.fixed_params,
     )
 
 
