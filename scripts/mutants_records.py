@@ -23,6 +23,7 @@ T_SELECTION = "tests/tap/test_selection.py::"
 T_DRIFT = "tests/sandbox/test_sandbox_drift.py::"
 T_FAST = "tests/unit/test_record_fast_path.py::"
 T_SBX_IMPORTS = "tests/sandbox/test_sandbox_imports.py::"
+T_REFERENCE = "tests/tap/test_reference_streams.py::"
 T_PROPERTY = T_PROPERTIES + "test_every_record_validates_against_its_schema_whatever_mixmax_sends"
 
 RECORD_MUTANTS: tuple[Mutant, ...] = (
@@ -200,6 +201,14 @@ RECORD_MUTANTS: tuple[Mutant, ...] = (
             T_HOSTILE
             + "test_rules_keep_mixmax_filter_objects_and_ask_for_actions_that_are_not_rows",
         ),
+    ),
+    Mutant(
+        name="rule-actions-not-handed-to-the-child",
+        guarantee="Fewest requests: actions embedded by expand=actions cost no request per rule",
+        file="tap_mixmax/streams.py",
+        original='                    child.embedded_actions[record["_id"]] = actions',
+        replacement="                    pass",
+        tests=(T_REFERENCE + "test_rule_actions_come_embedded_without_a_request_per_rule",),
     ),
     # -- The sandbox serves live shapes by default, the documented ones as a drift ----------
     Mutant(

@@ -259,11 +259,6 @@ class RulesStream(MixmaxStream):
     primary_keys = ("_id",)
     extra_params = RULES_EXPAND_PARAMS
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Actions of the rule being emitted, handed to rule_actions right after it.
-        self.embedded_actions: dict[str, list[dict[str, t.Any]]] = {}
-
     @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         actions = row.pop(RULE_ACTIONS_FIELD, None)
@@ -274,12 +269,10 @@ class RulesStream(MixmaxStream):
         if record is None:
             return None
         # Actions that are not all rows are asked for per rule instead (nothing is lost).
-        if (
-            isinstance(actions, list)
-            and all(isinstance(action, dict) for action in actions)
-            and any(child.selected for child in self.child_streams)
-        ):
-            self.embedded_actions[record["_id"]] = actions
+        if isinstance(actions, list) and all(isinstance(action, dict) for action in actions):
+            for child in self.child_streams:
+                if child.selected and isinstance(child, RuleActionsStream):
+                    child.embedded_actions[record["_id"]] = actions
         return record
 
     @override
@@ -306,10 +299,14 @@ class RuleActionsStream(ChildStream):
     primary_keys = ("_id",)
     parent_stream_type = RulesStream
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Actions of the rule just emitted, handed over by RulesStream, keyed by rule.
+        self.embedded_actions: dict[str, list[dict[str, t.Any]]] = {}
+
     @override
     def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        rules = t.cast(RulesStream, self._tap.streams[RulesStream.name])
-        embedded = rules.embedded_actions.pop((context or {}).get("ruleId", ""), None)
+        embedded = self.embedded_actions.pop((context or {}).get("ruleId", ""), None)
         if embedded is not None:
             return embedded
         return super().request_records(context)
