@@ -9,15 +9,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import json
 import re
 import typing as t
 from collections.abc import Iterable, Iterator, Mapping
-from importlib import resources
 
 from tap_mixmax import redact as secret_registry
 from tap_mixmax import streams
 from tap_mixmax.api import rows_of as page_rows
+from tap_mixmax.client import load_schema
 from tap_mixmax.doctor.client import Answer, DoctorClient
 from tap_mixmax.pacing import (
     RESET_DELTA_MAX,
@@ -149,8 +148,8 @@ class Endpoint:
         return {**params, "limit": 1}
 
     def schema(self) -> dict[str, t.Any]:
-        text = resources.files("tap_mixmax.schemas").joinpath(f"{self.name}.json").read_text()
-        return t.cast(dict[str, t.Any], json.loads(text))
+        """The schema the tap emits (with `_extra`); shared and cached, so read only."""
+        return load_schema(self.name)
 
 
 def endpoint_of(stream_class: type[t.Any]) -> Endpoint:
