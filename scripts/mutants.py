@@ -194,18 +194,18 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="lanes-pace-apart",
         guarantee="Every lane of a token waits for the token's one pacer",
-        file="tap_mixmax/tap.py",
-        original="                api=self.api,\n",
+        file="tap_mixmax/parts.py",
+        original="                api=tap.api,\n",
         replacement="",
         tests=(T_LANES + "test_lanes_share_one_pacer_and_schema_goes_out_once",),
     ),
     Mutant(
         name="accounts-share-a-pacer",
-        guarantee="Each account (token) is paced by its own limit",
-        file="tap_mixmax/tap.py",
-        original="            part=Part(account=account.name, report=self.report, first_contact=self.first_contact),",
-        replacement="            part=Part(\n                account=account.name,\n                pacer=self.pacer,\n"
-        "                report=self.report,\n                first_contact=self.first_contact,\n            ),",
+        guarantee="Each account (token) has an API object of its own, so its own pace",
+        file="tap_mixmax/parts.py",
+        original="            part=Part(account=account.name, report=tap.report, first_contact=tap.first_contact),",
+        replacement="            part=Part(\n                account=account.name,\n                api=tap.api,\n"
+        "                report=tap.report,\n                first_contact=tap.first_contact,\n            ),",
         tests=(T_ACCOUNTS + "test_each_account_has_a_pacer_of_its_own",),
     ),
     # -- Retries: each fault kind -----------------------------------------------------------

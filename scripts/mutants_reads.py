@@ -90,8 +90,8 @@ READ_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="lanes-learn-page-sizes-apart",
         guarantee="an account's lanes share what it learnt of page sizes; accounts do not",
-        file="tap_mixmax/tap.py",
-        original="                api=self.api,\n",
+        file="tap_mixmax/parts.py",
+        original="                api=tap.api,\n",
         replacement="",
         tests=(
             T_CLAMP

@@ -9,14 +9,11 @@ import typing as t
 
 import click
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.singerlib.encoding.simple import StateMessage
 from typing_extensions import override
 
 from tap_mixmax import errors, streams
-from tap_mixmax.accounts import AccountsSync, accounts_output
 from tap_mixmax.api import MixmaxAPI, RetryPolicy
 from tap_mixmax.checks import (
-    Account,
     JsonFile,
     check_config,
     check_selection,
@@ -26,24 +23,18 @@ from tap_mixmax.checks import (
     read_json_object,
 )
 from tap_mixmax.first_contact import FirstContact
-from tap_mixmax.lanes import (
-    CONNECTION_STREAM,
-    LanesSync,
-    lanes_state,
-    stream_families,
-)
 from tap_mixmax.logs import show_metrics, tame_library_logs
 from tap_mixmax.output import StateFlushingWriter
 from tap_mixmax.pacing import RequestPacer
 from tap_mixmax.page_sizes import OffsetLimits
-from tap_mixmax.parallel import Part, PartWriter, SharedOutput, State
+from tap_mixmax.parallel import Part
+from tap_mixmax.parts import PartsRunner
 from tap_mixmax.redact import redact
 from tap_mixmax.report import SyncReport, _duration, counted
 from tap_mixmax.sdk import ConfigInput, SdkTap
 from tap_mixmax.settings import (
     DEFAULT_API_URL,
     DEFAULT_MAX_RESPONSE_MEGABYTES,
-    DEFAULT_PARALLEL_ACCOUNTS,
     DEFAULT_PARALLEL_STREAMS,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_RETRY_BUDGET_SECONDS,
@@ -52,7 +43,6 @@ from tap_mixmax.settings import (
 )
 from tap_mixmax.stopping import (
     SyncStopped,
-    last_word,
     run_supervised,
     signal_name,
     signal_number,
@@ -153,19 +143,18 @@ class TapMixmax(SdkTap):
         """Whether records carry an `account` column (and keys start with it)."""
         return self.part.account is not None or bool(self.config.get("accounts"))
 
-    # In place of the SDK's sync_all (tap_mixmax/sdk.py). With `accounts`, the one stream
-    # loop becomes one per account (tap_mixmax/accounts.py); within an account, a few
-    # stream families run at once (tap_mixmax/lanes.py). Each part is a tap of its own,
-    # syncing the SDK's way.
+    # In place of the SDK's sync_all (tap_mixmax/sdk.py): the run's tap is supervised and
+    # summed up here; tap_mixmax/parts.py splits it into accounts' and lanes' taps.
     @override
     def run_sync(self) -> None:
+        parts = PartsRunner(self, TapMixmax)
         if not self.is_whole_run:
-            self._sync_part()
+            parts.sync()
             return
         started = time.monotonic()
         self.logger.info("%s", self._run_line())
         try:
-            run_supervised(self._sync_part)
+            run_supervised(parts.sync)
         except SyncStopped:
             signum = signal_number()
             reason = signal_name(signum) if signum else "a stop"
@@ -197,44 +186,6 @@ class TapMixmax(SdkTap):
             f"{f' for {target}' if target else ''}, {parallel} at a time, {pace}"
         )
 
-    def _sync_part(self) -> None:
-        if self.syncs_accounts:
-            self._sync_accounts()
-            return
-        parallel = int(self.config.get("max_parallel_streams", DEFAULT_PARALLEL_STREAMS))
-        families = stream_families(self.streams.values()) if self.part.streams is None else {}
-        if parallel > 1 and len(families) > 1:
-            self._sync_lanes(families, parallel)
-            return
-        try:
-            self.sync_streams()
-        except SyncStopped:
-            if not isinstance(self.message_writer, PartWriter):
-                # One stream after another in this thread: its state is the newest.
-                with last_word():
-                    self.message_writer.write_message(StateMessage(value=self.state))
-            raise
-
-    def _sync_lanes(self, families: dict[str, frozenset[str]], parallel: int) -> None:
-        # lanes_state and every lane take copies of their own.
-        state = dict(self.state)
-        output = SharedOutput(self.message_writer, {}, lanes_state(state, families))
-        if CONNECTION_STREAM not in families:
-            self.check_connection()  # one /users/me before the lanes fan out
-        LanesSync(
-            families, output, state, self._lane_tap, parallel=parallel, logger=self.logger
-        ).run()
-
-    def _sync_accounts(self) -> None:
-        AccountsSync(
-            parse_accounts(self.config),
-            accounts_output(self.message_writer, self.state),
-            self._account_tap,
-            parallel=int(self.config.get("max_parallel_accounts", DEFAULT_PARALLEL_ACCOUNTS)),
-            tolerate_revoked=bool(self.config.get("tolerate_revoked_tokens")),
-            logger=self.logger,
-        ).run()
-
     @functools.cached_property
     def api(self) -> MixmaxAPI:
         """The token's one API object: a lane uses its account's, whose pace it shares."""
@@ -263,34 +214,6 @@ class TapMixmax(SdkTap):
         if self.syncs_accounts:
             return parse_accounts(self.config)[0].api_token
         return str(self.config.get("api_token") or "")
-
-    def _lane_tap(self, family: frozenset[str], state: State, writer: PartWriter) -> TapMixmax:
-        """A tap for one stream family of this account, sharing its pacer and catalog."""
-        return TapMixmax(
-            config=dict(self.config),
-            catalog=self.input_catalog,
-            state=state,
-            message_writer=writer,
-            part=Part(
-                account=self.account,
-                streams=family,
-                report=self.report,
-                first_contact=self.first_contact,
-                api=self.api,
-            ),
-        )
-
-    def _account_tap(self, account: Account, state: State, writer: PartWriter) -> TapMixmax:
-        """A single-account tap for one entry of `accounts`, sharing this one's catalog."""
-        config = {key: value for key, value in self.config.items() if key != "accounts"}
-        config["api_token"] = account.api_token
-        return TapMixmax(
-            config=config,
-            catalog=self.input_catalog,
-            state=state,
-            message_writer=writer,
-            part=Part(account=account.name, report=self.report, first_contact=self.first_contact),
-        )
 
     def check_connection(self) -> None:
         """Fail fast, with one clear line, on a bad token or a plan without API access.
