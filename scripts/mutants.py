@@ -276,9 +276,9 @@ MUTANTS: tuple[Mutant, ...] = (
         name="token-in-url",
         guarantee="The token travels only in the X-API-Token header, never in a URL",
         file="tap_mixmax/client.py",
-        original='        params: dict[str, t.Any] = {"limit": self.page_size}',
-        replacement='        params: dict[str, t.Any] = {"limit": self.page_size, '
-        '"apiToken": self._tap.api_token}',
+        original='        params: dict[str, t.Any] = {**self.fixed_params(self.config), "limit": self.page_size}',
+        replacement='        params: dict[str, t.Any] = {**self.fixed_params(self.config), "limit": self.page_size, '
+        '"apiToken": self.config["api_token"]}',
         tests=(
             T_HTTP + "test_follows_next_while_has_next_and_stops_on_the_last_page_even_with_next",
             T_FAULTS + "test_the_token_never_leaks_even_at_debug",

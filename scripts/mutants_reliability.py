@@ -18,6 +18,8 @@ T_PACER = "tests/unit/test_pacing.py::"
 T_ACCOUNTS = "tests/unit/test_accounts.py::"
 T_DOCTOR = "tests/tap/test_doctor.py::"
 T_LOGS = "tests/unit/test_library_logs.py::"
+T_PARTS = "tests/unit/test_parts.py::"
+T_LANES = "tests/tap/test_lanes.py::"
 DEAD_API_URL = (
     T_FIRST + "test_a_dead_api_url_ends_the_run_within_60_s_in_one_line_whole_catalog_and_accounts"
 )
@@ -264,6 +266,28 @@ RELIABILITY_MUTANTS: tuple[Mutant, ...] = (
         tests=(
             T_DOCTOR + "test_each_broken_guess_is_reported_and_only_that"
             "[unreadable timestamp, not the replication key]",
+        ),
+    ),
+    Mutant(
+        name="lanes-skip-the-token-check",
+        guarantee="A bad token costs one request and one clear line, with lanes too",
+        file="tap_mixmax/parts.py",
+        original="            tap.check_connection()  # one /users/me before the lanes fan out",
+        replacement="            pass",
+        tests=(
+            T_PARTS + "test_each_family_gets_a_lane_that_shares_the_accounts_api_object",
+            T_LANES + "test_a_bad_token_costs_one_request_with_lanes[users-me-first]",
+        ),
+    ),
+    Mutant(
+        name="stop-loses-the-last-state",
+        guarantee="A stop writes the newest STATE last, so a rerun resumes where it stopped",
+        file="tap_mixmax/parts.py",
+        original="                    tap.message_writer.write_message(StateMessage(value=tap.state))",
+        replacement="                    pass",
+        tests=(
+            T_PARTS + "test_a_stop_in_a_tap_of_its_own_writes_its_newest_state_last",
+            T_RUNNING + "test_a_stop_while_waiting_out_a_retry_after_is_prompt",
         ),
     ),
 )

@@ -139,10 +139,13 @@ def test_a_failing_lane_lets_the_others_finish_then_fails_in_one_line(tmp_path):
         assert "replication_key_value" not in bookmarks.get("polls", {})
 
 
-def test_a_bad_token_costs_one_request_with_lanes(tmp_path):
+@pytest.mark.parametrize("users", [True, False], ids=["users-lane-first", "users-me-first"])
+def test_a_bad_token_costs_one_request_with_lanes(tmp_path, users):
+    # With users selected, its lane proves the token; without, one /users/me does.
+    streams = STREAMS | {"users"} if users else STREAMS
     with sandbox_with() as sb:
         config = sandbox_config(sb, api_token="wrong", max_parallel_streams=4)
-        result = run_tap_process(tap_process(tmp_path, config, streams=STREAMS | {"users"}))
+        result = run_tap_process(tap_process(tmp_path, config, streams=streams))
         assert result.returncode == 1
         assert "Mixmax rejected the API token" in result.stderr.strip().splitlines()[-1]
         assert len(sb.requests) == 1
